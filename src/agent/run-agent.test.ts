@@ -88,7 +88,7 @@ function toolResultsSeen(index: number): string {
 
 describe('runAgent', () => {
   it.each([
-    ['anthropic', 'claude-sonnet-4-5'],
+    ['anthropic', 'claude-haiku-4-5'],
     ['openai', 'gpt-5.1'],
   ] as const)(
     'fixes a one-line bug through the edit tool and verifies it with bash (%s)',
@@ -154,7 +154,7 @@ describe('runAgent', () => {
       const ledger = new RunLedger(redis, prefix);
       server.enqueue(...fixScript);
       const result = await runAgent(
-        options(router([{ provider: 'anthropic', model: 'claude-sonnet-4-5' }]), { sink: ledger.sink('r1') }),
+        options(router([{ provider: 'anthropic', model: 'claude-haiku-4-5' }]), { sink: ledger.sink('r1') }),
       );
       expect(result.reason).toBe('finished');
       const events = await ledger.events('r1');
@@ -177,7 +177,7 @@ describe('runAgent', () => {
         step: 1,
         role: 'coder',
         provider: 'anthropic',
-        model: 'claude-sonnet-4-5',
+        model: 'claude-haiku-4-5',
         inputTokens: 1000,
         outputTokens: 100,
         cachedInputTokens: 500,
@@ -185,7 +185,7 @@ describe('runAgent', () => {
       });
       expect(model.requestBytes).toBeGreaterThan(1000);
       expect(model.latencyMs).toEqual(expect.any(Number));
-      expect(model.costUsd).toBeCloseTo(costOf(loadPriceTable(), 'claude-sonnet-4-5', usage) as number, 12);
+      expect(model.costUsd).toBeCloseTo(costOf(loadPriceTable(), 'claude-haiku-4-5', usage) as number, 12);
       expect(events[8]).toMatchObject({ step: 4, tool: 'bash', ok: true, resultBytes: expect.any(Number) });
       expect(events.at(-1)).toMatchObject({
         reason: 'finished',
@@ -208,7 +208,7 @@ describe('runAgent', () => {
     const result = await runAgent(
       options(
         router([
-          { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+          { provider: 'anthropic', model: 'claude-haiku-4-5' },
           { provider: 'openai', model: 'gpt-5.1' },
         ]),
         { sink },
@@ -343,7 +343,7 @@ describe('cancellation', () => {
     server.enqueue(fakeReply.hang());
     const controller = new AbortController();
     const pending = runAgent(
-      options(router([{ provider: 'anthropic', model: 'claude-sonnet-4-5' }]), { signal: controller.signal }),
+      options(router([{ provider: 'anthropic', model: 'claude-haiku-4-5' }]), { signal: controller.signal }),
     );
     await server.waitForRequests(1);
     controller.abort();

@@ -6,6 +6,7 @@ import type {
   Tool,
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import { classifySdkError } from './classify-error.js';
+import { childSignal } from './retry.js';
 import type { ModelProvider, ModelRequest, ModelResponse, StopReason, ToolCall } from './types.js';
 
 export interface AnthropicProviderOptions {
@@ -43,9 +44,10 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
         ...(tools?.length ? { tools } : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       };
+      const link = childSignal(callOptions.signal);
       try {
         const message = await client.messages.create(body, {
-          signal: callOptions.signal,
+          signal: link.signal,
           timeout: callOptions.timeoutMs ?? 300_000,
           maxRetries: 0,
         });
@@ -78,6 +80,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
         };
       } catch (err) {
         throw classifySdkError(err, Anthropic, { provider: 'anthropic', model, signal: callOptions.signal });
+      } finally {
+        link.dispose();
       }
     },
   };

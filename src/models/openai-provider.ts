@@ -5,6 +5,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
 } from 'openai/resources/chat/completions';
 import { classifySdkError } from './classify-error.js';
+import { childSignal } from './retry.js';
 import type { ModelProvider, ModelRequest, ModelResponse, StopReason, ToolCall } from './types.js';
 
 export interface OpenAIProviderOptions {
@@ -43,9 +44,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       const cap = request.maxOutputTokens ?? 8192;
       if (maxTokensParam === 'max_completion_tokens') body.max_completion_tokens = cap;
       else if (maxTokensParam === 'max_tokens') body.max_tokens = cap;
+      const link = childSignal(callOptions.signal);
       try {
         const completion = await client.chat.completions.create(body, {
-          signal: callOptions.signal,
+          signal: link.signal,
           timeout: callOptions.timeoutMs ?? 300_000,
           maxRetries: 0,
         });
@@ -68,6 +70,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         };
       } catch (err) {
         throw classifySdkError(err, OpenAI, { provider: 'openai', model, signal: callOptions.signal });
+      } finally {
+        link.dispose();
       }
     },
   };

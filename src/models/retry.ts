@@ -57,3 +57,16 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     throw err;
   }
 }
+
+/**
+ * A short-lived signal that follows `parent`, so per-request listeners (the SDKs add one per call
+ * and keep it) do not pile up on a run-long signal. Call `dispose` when the request is over.
+ */
+export function childSignal(parent: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  if (!parent) return { signal: controller.signal, dispose: () => undefined };
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, dispose: () => parent.removeEventListener('abort', onAbort) };
+}
