@@ -89,7 +89,12 @@ const positive = z
 const url = z.url({ message: 'must be an absolute URL' });
 const modelList = z
   .string()
-  .transform((s) => s.split(',').map((e) => e.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(z.string().regex(/^(openai|anthropic):\S+$/, 'entries must look like provider:model'))
@@ -119,10 +124,7 @@ const schema = z.object({
   GITHUB_WEBHOOK_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
   DROIDWORKS_BOT_LOGIN: z.string().optional(),
   DROIDWORKS_TRIGGER_LABEL: z.string().min(1).default('droid'),
-  DROIDWORKS_COMMAND_PREFIX: z
-    .string()
-    .regex(/^\S+$/, 'must be one word without spaces')
-    .default('/droid'),
+  DROIDWORKS_COMMAND_PREFIX: z.string().regex(/^\S+$/, 'must be one word without spaces').default('/droid'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -137,10 +139,10 @@ const schema = z.object({
   OPENAI_BASE_URL: url.optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: url.optional(),
-  DROIDWORKS_MODEL_PLANNER: modelList.default(DEFAULT_ROLES.planner),
-  DROIDWORKS_MODEL_CODER: modelList.default(DEFAULT_ROLES.coder),
-  DROIDWORKS_MODEL_REVIEWER: modelList.default(DEFAULT_ROLES.reviewer),
-  DROIDWORKS_MODEL_SUMMARIZER: modelList.default(DEFAULT_ROLES.summarizer),
+  DROIDWORKS_MODEL_PLANNER: modelList.prefault(DEFAULT_ROLES.planner),
+  DROIDWORKS_MODEL_CODER: modelList.prefault(DEFAULT_ROLES.coder),
+  DROIDWORKS_MODEL_REVIEWER: modelList.prefault(DEFAULT_ROLES.reviewer),
+  DROIDWORKS_MODEL_SUMMARIZER: modelList.prefault(DEFAULT_ROLES.summarizer),
   DROIDWORKS_PRICES_FILE: z.string().optional(),
   DROIDWORKS_SANDBOX: z.enum(['docker', 'process']).default('docker'),
   DROIDWORKS_RUNNER_IMAGE: z.string().min(1).default('droidworks/runner:bookworm-1'),
@@ -168,10 +170,7 @@ export function parseModelRef(entry: string): ModelRef {
  * Reads every setting from `env` (and an optional `.env` file), validates it,
  * and returns the typed configuration or throws ONE {@link ConfigError} listing every problem.
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  options: LoadConfigOptions = {},
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const merged = { ...readEnvFile(options.envFile), ...env };
   // Treat empty strings as unset, as shells and compose files often export them.
   const cleaned = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined && v !== ''));

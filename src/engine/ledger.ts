@@ -49,7 +49,9 @@ export class RunLedger {
   async events(runId: string, after = '-'): Promise<StoredRunEvent[]> {
     const start = after === '-' ? '-' : `(${after}`;
     const rows = await this.redis.xrange(this.eventsKey(runId), start, '+');
-    return rows.map(([id, fields]) => ({ ...(JSON.parse(fields[1] ?? '{}') as RunEvent), id }) as StoredRunEvent);
+    return rows.map(
+      ([id, fields]) => ({ ...(JSON.parse(fields[1] ?? '{}') as RunEvent), id }) as StoredRunEvent,
+    );
   }
 
   async setState(runId: string, state: Record<string, string | number>): Promise<void> {

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { intakeJobId, type IntakeJob } from './jobs.js';
+import type { Queues } from './queues.js';
+
+export type SubmitOutcome = 'queued' | 'duplicate';
+
+/** Accepts webhook-born jobs and resolves once they are durably in Redis. */
+export interface IntakeWriter {
+  submit(job: IntakeJob): Promise<SubmitOutcome>;
+}
+
+export interface IntakeWriterOptions {
+  /** How long a delivery id is remembered. @defaultValue 3 days */
+  readonly dedupeTtlSeconds?: number;
+  /** Upper bound of jobs written in one batch. @defaultValue 500 */
+  readonly maxBatch?: number;
+}
+
+interface Pending {
+  readonly job: IntakeJob;
+  resolve(outcome: SubmitOutcome): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Writes intake jobs in micro-batches: every request that arrives while a batch is in flight joins
+ * the next one, so N concurrent deliveries cost two Redis round trips (dedupe `SET NX` pipeline,
+ * then one `addBulk`), not 2N. Each caller still resolves only after its job is stored.
+ */
+export function createIntakeWriter(
+  redis: Redis,
+  queues: Queues,
+  options: IntakeWriterOptions = {},
+): IntakeWriter {
+  const ttl = options.dedupeTtlSeconds ?? 3 * 24 * 3600;
+  const maxBatch = options.maxBatch ?? 500;
+  const prefix = queues.intake.opts.prefix ?? 'bull';
+  const dedupeKey = (deliveryId: string): string => `${prefix}:delivery:${deliveryId}`;
+  let pending: Pending[] = [];
+  let flushing = false;
+
+  async function flush(batch: Pending[]): Promise<void> {
+    const pipeline = redis.pipeline();
+    for (const p of batch)
+      pipeline.set(dedupeKey(p.job.deliveryId), intakeJobId(p.job.deliveryId), 'EX', ttl, 'NX');
+    const results = await pipeline.exec();
+    if (!results) throw new Error('Redis pipeline returned nothing');
+    const fresh: Pending[] = [];
+    batch.forEach((p, i) => {
+      const [err, reply] = results[i] ?? [new Error('missing reply'), null];
+      if (err) throw err;
+      if (reply === 'OK') fresh.push(p);
+      else p.resolve('duplicate');
+    });
+    if (fresh.length === 0) return;
+    try {
+      await queues.intake.addBulk(
+        fresh.map((p) => ({ name: p.job.kind, data: p.job, opts: { jobId: intakeJobId(p.job.deliveryId) } })),
+      );
+    } catch (err) {
+      // Forget the deliveries so GitHub's redelivery (after our 503) is not taken for a duplicate.
+      await redis.del(...fresh.map((p) => dedupeKey(p.job.deliveryId))).catch(() => 0);
+      throw err;
+    }
+    for (const p of fresh) p.resolve('queued');
+  }
+
+  function schedule(): void {
+    if (flushing || pending.length === 0) return;
+    flushing = true;
+    const batch = pending.slice(0, maxBatch);
+    pending = pending.slice(batch.length);
+    flush(batch)
+      .catch((err: unknown) => {
+        for (const p of batch) p.reject(err);
+      })
+      .finally(() => {
+        flushing = false;
+        schedule();
+      });
+  }
+
+  return {
+    submit(job) {
+      return new Promise<SubmitOutcome>((resolve, reject) => {
+        pending.push({ job, resolve, reject });
+        // Let the other requests of this event-loop turn join the batch.
+        if (pending.length === 1 && !flushing) setImmediate(schedule);
+      });
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/** What an accepted webhook asks the worker to look at. Routed by {@link routeEvent}. */
+export const INTAKE_KINDS = ['label', 'unlabel', 'closed', 'command', 'merge', 'ci', 'review'] as const;
+export type IntakeKind = (typeof INTAKE_KINDS)[number];
+
+const repoRef = z.object({
+  owner: z.string().min(1),
+  name: z.string().min(1),
+  id: z.number().int().optional(),
+  defaultBranch: z.string().optional(),
+});
+export type RepoRef = z.infer<typeof repoRef>;
+
+const subjectRef = z.object({
+  type: z.enum(['issue', 'pull']),
+  number: z.number().int().positive(),
+  /** Head branch of a pull request. */
+  headRef: z.string().optional(),
+  title: z.string().optional(),
+});
+export type SubjectRef = z.infer<typeof subjectRef>;
+
+/**
+ * The payload of an intake job: just enough of the webhook for the worker to authorize the sender
+ * and decide what to run. No secrets, no full webhook payload (BullMQ stores payloads in clear).
+ */
+export const intakeJobSchema = z.object({
+  kind: z.enum(INTAKE_KINDS),
+  deliveryId: z.string().min(1),
+  event: z.string().min(1),
+  action: z.string().optional(),
+  repo: repoRef,
+  installationId: z.number().int().optional(),
+  sender: z.object({ login: z.string(), id: z.number().int().optional() }),
+  subject: subjectRef.optional(),
+  commentId: z.number().int().optional(),
+  /** Command lines found in a comment (never the rest of the comment). */
+  commands: z.array(z.string()).optional(),
+  /** Review text for `review` jobs, capped. */
+  text: z.string().max(65_536).optional(),
+  sha: z.string().optional(),
+  /** CI conclusion or state for `ci` jobs. */
+  conclusion: z.string().optional(),
+  receivedAt: z.number(),
+});
+export type IntakeJob = z.infer<typeof intakeJobSchema>;
+
+export const WORKFLOW_NAMES = ['resolve-issue', 'pr-command', 'review-iterate', 'deploy'] as const;
+
+/** A workflow run: the expensive job. At most one is waiting or active per subject. */
+export const runJobSchema = z.object({
+  runId: z.string().min(1),
+  workflow: z.string().min(1),
+  repo: repoRef,
+  installationId: z.number().int().optional(),
+  subject: subjectRef,
+  /** Who asked (for the report; authorization already happened). */
+  requestedBy: z.string(),
+  /** Extra instructions (`/droid fix …`, review text). Untrusted text: fenced as data in prompts. */
+  instructions: z.string().max(65_536).optional(),
+  /** Branch to work on when iterating on an existing PR. */
+  branch: z.string().optional(),
+  deliveryId: z.string().optional(),
+  queuedAt: z.number(),
+});
+export type RunJob = z.infer<typeof runJobSchema>;
+
+/** Id of the intake job for one delivery: a redelivered webhook maps to the same job. */
+export function intakeJobId(deliveryId: string): string {
+  return `delivery-${deliveryId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+/** Key every run of one issue or PR shares, whatever the workflow. */
+export function subjectKey(
+  repo: Pick<RepoRef, 'owner' | 'name'>,
+  subject: Pick<SubjectRef, 'number'>,
+): string {
+  return `${repo.owner}/${repo.name}#${subject.number}`.toLowerCase();
+}
+
+/**
+ * Id of the run job for an issue or PR, derived from what it is about: while a run of that subject
+ * waits or runs, a second trigger (a redelivery, the label removed and re-added) adds nothing.
+ * Finished run jobs are removed, so a later trigger starts a new run; the ledger keeps history.
+ */
+export function runJobId(repo: Pick<RepoRef, 'owner' | 'name'>, subject: Pick<SubjectRef, 'number'>): string {
+  return `run@${subjectKey(repo, subject)}`;
+}
