@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { Config } from '../config/load-config.js';
+import type { Logger } from '../util/logger.js';
+import {
+  LABELS,
+  runContainerSpec,
+  runNetworkSpec,
+  safeName,
+  serviceContainerSpec,
+  type ResolvedLimits,
+} from './container-spec.js';
+import { demuxStream } from './demux-stream.js';
+import { dockerExec, type DockerExecContext } from './docker-exec.js';
+import { SandboxError, SandboxReleasedError, SandboxUnsupportedError, ServiceHealthError } from './errors.js';
+import { OutputCap } from './output-cap.js';
+import { removeContainer, removeNetwork } from './docker-remove.js';
+import { sweepDocker } from './sweep-docker.js';
+import type { AcquireOptions, Sandbox, SandboxProvider, ServiceSpec, SweepReport } from './types.js';
+import { WarmPool, type WarmContainer } from './warm-pool.js';
+
+export type SandboxSettings = Config['sandbox'];
+
+export interface DockerSandboxDeps {
+  readonly logger: Logger;
+  /** Where directories the provider chooses (warm-pool slots, workspaces) live, e.g. `<dataDir>/sandboxes`. */
+  readonly workRoot: string;
+  /** @defaultValue `new Docker()` (`DOCKER_HOST` or the default socket) */
+  readonly docker?: Docker;
+  /** Numeric user commands run as. @defaultValue 1000:1000 */
+  readonly user?: { readonly uid: number; readonly gid: number };
+  /** Bytes kept per output stream. @defaultValue 262144 */
+  readonly maxOutputBytes?: number;
+}
+
+export interface DockerSandboxProvider extends SandboxProvider {
+  /** Resolves when the warm pool holds its configured number of idle containers (tests, benchmarks). */
+  warmed(signal?: AbortSignal): Promise<void>;
+}
+
+const DEFAULT_USER = { uid: 1000, gid: 1000 };
+
+/**
+ * The Docker backend: one hardened container per run (see `runContainerSpec`), commands by `exec`,
+ * optional service sidecars on a private internal network, an optional warm pool of started
+ * containers for the default image.
+ */
+export function createDockerSandboxProvider(
+  settings: SandboxSettings,
+  deps: DockerSandboxDeps,
+): DockerSandboxProvider {
+  const docker = deps.docker ?? new Docker();
+  const user = deps.user ?? DEFAULT_USER;
+  const log = deps.logger.child({ component: 'sandbox', backend: 'docker' });
+  const wsRoot = join(deps.workRoot, 'ws');
+  const baseLimits: ResolvedLimits = {
+    memoryMb: settings.memoryMb,
+    cpus: settings.cpus,
+    pids: settings.pids,
+    tmpfsMb: 512,
+  };
+  const poolOwner = `${hostname()}/${process.pid}`;
+
+  const makeDir = async (prefix: string): Promise<string> => {
+    const dir = join(wsRoot, `${prefix}.${randomBytes(4).toString('hex')}`);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (process.getuid?.() === 0) await chown(dir, user.uid, user.gid);
+    return dir;
+  };
+
+  const createStarted = async (options: Docker.ContainerCreateOptions, signal?: AbortSignal) => {
+    const container = await docker.createContainer({ ...options, abortSignal: signal });
+    try {
+      await container.start({ abortSignal: signal });
+    } catch (err) {
+      await container
+        .remove({ force: true })
+        .catch((e: unknown) =>
+          log.warn({ err: e }, 'sandbox could not remove a container that failed to start'),
+        );
+      throw err;
+    }
+    return container;
+  };
+
+  const pool = new WarmPool({
+    size: settings.warmPool,
+    log,
+    create: async (signal) => {
+      const workspaceDir = await makeDir('pool');
+      const container = await createStarted(
+        runContainerSpec({
+          name: `dw-pool-${randomBytes(6).toString('hex')}`,
+          image: settings.image,
+          workspaceDir,
+          network: 'none',
+          user,
+          limits: baseLimits,
+          labels: { [LABELS.managed]: 'true', [LABELS.role]: 'pool', [LABELS.poolOwner]: poolOwner },
+        }),
+        signal,
+      ).catch(async (err: unknown) => {
+        await rm(workspaceDir, { recursive: true, force: true });
+        throw err;
+      });
+      return { container, workspaceDir };
+    },
+    destroy: async (entry) => {
+      await removeContainer(docker, entry.container.id);
+      await rm(entry.workspaceDir, { recursive: true, force: true });
+    },
+  });
+
+  const acquire = async (options: AcquireOptions): Promise<Sandbox> => {
+    const { runId, signal } = options;
+    signal?.throwIfAborted();
+    if (options.networkAllowlist && options.networkAllowlist.length > 0)
+      throw new SandboxUnsupportedError('docker', 'networkAllowlist');
+    const image = options.image ?? settings.image;
+    const limits: ResolvedLimits = { ...baseLimits, ...stripUndefined(options.limits) };
+    const runLog = log.child({ runId });
+    const labels = { [LABELS.managed]: 'true', [LABELS.runId]: runId };
+    const suffix = randomBytes(3).toString('hex');
+    const services = options.services ?? [];
+
+    const usePool =
+      image === settings.image &&
+      !options.workspaceDir &&
+      services.length === 0 &&
+      options.limits === undefined;
+    const warm = usePool ? pool.take() : undefined;
+    if (warm) {
+      const workspaceDir = join(wsRoot, `${safeName(runId)}.${suffix}`);
+      // The bind mount follows the directory, so the slot can take the run's name.
+      await rename(warm.workspaceDir, workspaceDir);
+      const name = `dw-run-${safeName(runId)}-${suffix}`;
+      warm.container
+        .rename({ name })
+        .catch((err: unknown) => runLog.warn({ err }, 'sandbox could not rename a warm container'));
+      runLog.debug({ containerId: warm.container.id }, 'sandbox acquired from the warm pool');
+      return makeSandbox({
+        runId,
+        container: warm.container,
+        workspaceDir,
+        ownDir: true,
+        network: undefined,
+        services: [],
+        limits,
+        runLog,
+      });
+    }
+
+    const ownDir = !options.workspaceDir;
+    const workspaceDir = options.workspaceDir ?? (await makeDir(safeName(runId)));
+    let network: string | undefined;
+    const started: Docker.Container[] = [];
+    try {
+      if (services.length > 0) {
+        network = `dw-net-${safeName(runId)}-${suffix}`;
+        await docker.createNetwork({ ...runNetworkSpec(network, labels), abortSignal: signal });
+        for (const service of services) {
+          const container = await createStarted(
+            serviceContainerSpec(service, {
+              name: `dw-svc-${safeName(runId)}-${safeName(service.name)}-${suffix}`,
+              network,
+              limits,
+              labels: { ...labels, [LABELS.role]: 'service' },
+            }),
+            signal,
+          );
+          started.push(container);
+        }
+        await Promise.all(
+          services.map((s, i) => waitHealthy(started[i] as Docker.Container, s, runId, signal)),
+        );
+      }
+      const container = await createStarted(
+        runContainerSpec({
+          name: `dw-run-${safeName(runId)}-${suffix}`,
+          image,
+          workspaceDir,
+          network: network ?? 'none',
+          user,
+          limits,
+          labels: { ...labels, [LABELS.role]: 'run' },
+        }),
+        signal,
+      );
+      runLog.debug({ containerId: container.id, services: services.length }, 'sandbox acquired');
+      return makeSandbox({
+        runId,
+        container,
+        workspaceDir,
+        ownDir,
+        network,
+        services: started,
+        limits,
+        runLog,
+        ...stripUndefined({
+          commandTimeoutMs: options.limits?.commandTimeoutMs,
+          maxOutputBytes: options.limits?.maxOutputBytes,
+        }),
+      });
+    } catch (err) {
+      await Promise.all(started.map((c) => removeContainer(docker, c.id)));
+      if (network) await removeNetwork(docker, network);
+      if (ownDir) await rm(workspaceDir, { recursive: true, force: true });
+      if (err instanceof ServiceHealthError || signal?.aborted) throw err;
+      throw new SandboxError('acquire', runId, { cause: err });
+    }
+  };
+
+  function makeSandbox(args: {
+    runId: string;
+    container: Docker.Container;
+    workspaceDir: string;
+    ownDir: boolean;
+    network: string | undefined;
+    services: Docker.Container[];
+    limits: ResolvedLimits;
+    runLog: Logger;
+    commandTimeoutMs?: number;
+    maxOutputBytes?: number;
+  }): Sandbox {
+    const ctx: DockerExecContext = {
+      container: args.container,
+      user: `${user.uid}:${user.gid}`,
+      defaultTimeoutMs: args.commandTimeoutMs ?? settings.commandTimeoutSec * 1000,
+      maxOutputBytes: args.maxOutputBytes ?? deps.maxOutputBytes ?? 262_144,
+      log: args.runLog,
+      oom: { kills: 0 },
+    };
+    let released: Promise<void> | undefined;
+    return {
+      runId: args.runId,
+      workspaceDir: args.workspaceDir,
+      user,
+      backend: 'docker',
+      containerId: args.container.id,
+      exec: (command, options) => {
+        if (released) return Promise.reject(new SandboxReleasedError(args.runId));
+        return dockerExec(ctx, command, options);
+      },
+      release: () => {
+        released ??= (async () => {
+          await removeContainer(docker, args.container.id);
+          await Promise.all(args.services.map((c) => removeContainer(docker, c.id)));
+          if (args.network) await removeNetwork(docker, args.network);
+          if (args.ownDir) await rm(args.workspaceDir, { recursive: true, force: true });
+          args.runLog.debug('sandbox released');
+        })();
+        return released;
+      },
+    };
+  }
+
+  async function waitHealthy(
+    container: Docker.Container,
+    service: ServiceSpec,
+    runId: string,
+    signal?: AbortSignal,
+  ) {
+    if (!service.health) return;
+    const deadline = Date.now() + (service.healthTimeoutMs ?? 60_000);
+    let last = '';
+    while (Date.now() < deadline) {
+      signal?.throwIfAborted();
+      const exec = await container.exec({
+        Cmd: ['/bin/sh', '-c', service.health],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const out = new OutputCap(2048);
+      await demuxStream((await exec.start({ hijack: true, stdin: false })) as Readable, (_k, c) =>
+        out.push(c),
+      );
+      const info = await exec.inspect();
+      if (info.ExitCode === 0) return;
+      last = out.text();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new ServiceHealthError(runId, service.name, last);
+  }
+
+  return {
+    acquire,
+    warmed: (signal) => pool.filled(signal),
+    sweep: (isLive, signal): Promise<SweepReport> =>
+      sweepDocker({ docker, isLive, poolOwner, workRoot: wsRoot, log, signal }),
+    close: () => pool.close(),
+  };
+}
+
+function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export type { WarmContainer };
