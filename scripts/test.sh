@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, then type-checks,
+# lints, checks formatting, and runs the unit and end-to-end tests against real Redis,
+# real git and a real Docker engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== typecheck"
+npx tsc --noEmit -p tsconfig.json
+echo "== lint"
+npx eslint --max-warnings=0 .
+echo "== format"
+npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; exit 1; }
+echo "== tests"
+npx vitest run --reporter=default "$@"
