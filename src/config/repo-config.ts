@@ -1,0 +1,409 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import { parseModelRef, type ModelRef, type ModelRole } from './load-config.js';
+
+/** Per-run limits; any one left out falls back to the server's `DROIDWORKS_MAX_*` setting. */
+export interface BudgetOverrides {
+  /** Agent tool-loop steps, 1–10000. */
+  readonly maxSteps?: number;
+  /** Model tokens in and out, 1000–1e9. */
+  readonly maxTokens?: number;
+  /** Model cost in US dollars, above 0 and at most 1000. */
+  readonly maxCostUsd?: number;
+  /** Wall-clock minutes for the whole run, 1–1440. */
+  readonly maxMinutes?: number;
+}
+
+/** A sidecar container started next to the sandbox, reachable by its `name` as a host name. */
+export interface ServiceConfig {
+  /** DNS label (`db`, `redis-cache`): the host name the sandbox reaches it by. */
+  readonly name: string;
+  readonly image: string;
+  /** Numbers and booleans in YAML are turned into strings. @defaultValue `{}` */
+  readonly env: Readonly<Record<string, string>>;
+  /** Overrides the image's command. @defaultValue the image's own */
+  readonly command?: readonly string[];
+  /** Command run inside the service until it exits 0 before tests start. @defaultValue none (started is ready) */
+  readonly health?: string;
+}
+
+/** One place a deployment goes. Extra keys are kept for the deployer (deploy stays loose). */
+export interface DeployEnvironmentConfig {
+  readonly name: string;
+  readonly url?: string;
+  readonly health?: {
+    readonly url: string;
+    /** @defaultValue 200 */
+    readonly expectStatus: number;
+    /** @defaultValue 60 */
+    readonly timeoutSec: number;
+  };
+  /** A writer must `/droid approve` before it deploys here. @defaultValue false */
+  readonly requireApproval: boolean;
+  readonly [option: string]: unknown;
+}
+
+export interface DeployConfig {
+  readonly environments: readonly DeployEnvironmentConfig[];
+  /** Check names that must be green before a deployment; none means every check on the commit. @defaultValue `[]` */
+  readonly requireChecks: readonly string[];
+}
+
+/** A repository's own settings, from `.droidworks.yml` on its default branch. */
+export interface RepoConfig {
+  /** Sandbox image for this repository. @defaultValue the server's `DROIDWORKS_RUNNER_IMAGE` (undefined here) */
+  readonly image?: string;
+  /** Commands run once after checkout (a string is one command). @defaultValue `[]` */
+  readonly install: readonly string[];
+  /** Commands that run the tests (a string is one command). @defaultValue `[]`: the test step decides */
+  readonly test: readonly string[];
+  /** Sidecar containers (databases, caches) for the tests. @defaultValue `[]` */
+  readonly services: readonly ServiceConfig[];
+  /** Outbound network from the sandbox: host names (`registry.npmjs.org`, `*.pypi.org`, `host:port`). @defaultValue `{ allow: [] }`: none */
+  readonly network: { readonly allow: readonly string[] };
+  /** Extra guidance for the agent, added to its prompt. @defaultValue none */
+  readonly instructions?: string;
+  /** Per-role ordered `provider:model` lists that replace the server's for this repository. @defaultValue `{}` */
+  readonly models: Readonly<Partial<Record<ModelRole, readonly ModelRef[]>>>;
+  /** Tighter (or looser, within bounds) limits than the server's. @defaultValue `{}` */
+  readonly budgets: BudgetOverrides;
+  /** Rounds of code → test before giving up, 1–10. @defaultValue 3 */
+  readonly testRounds: number;
+  /** Wait for `/droid approve` after planning. @defaultValue false */
+  readonly planApproval: boolean;
+  /** How long a plan waits for approval, 1–10080. @defaultValue 1440 (a day) */
+  readonly approvalTimeoutMinutes: number;
+  /** Tests never went green: open a `draft` PR with the failure report, or `none`. @defaultValue `'draft'` */
+  readonly onTestsFailing: 'draft' | 'none';
+  /** Labels put on the issue at the end of a run. @defaultValue `{ done: 'droid:done', failed: 'droid:failed' }` */
+  readonly labels: { readonly done: string; readonly failed: string };
+  /** Deployment environments and gates. @defaultValue none (no deployments) */
+  readonly deploy?: DeployConfig;
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i;
+const MODEL_ENTRY = /^(openai|anthropic):\S+$/;
+
+/** Run a list check even when some entries are invalid, so every problem is listed at once. */
+const everyList = { when: (payload: { value: unknown }) => Array.isArray(payload.value) };
+
+const command = z.string().trim().min(1, 'must not be empty');
+/** A command or a list of commands, always returned as a list. */
+const commands = z.preprocess(
+  (v) => (typeof v === 'string' ? [v] : v),
+  z.array(command, { error: 'must be a command or a list of commands' }).max(50),
+);
+const int = (min: number, max: number) => z.int().min(min).max(max);
+const label = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(50, 'GitHub labels are at most 50 characters');
+
+/** Shared with workflow definitions: every limit optional and bounded. */
+export const budgetsSchema = z.strictObject({
+  maxSteps: int(1, 10_000).optional(),
+  maxTokens: int(1_000, 1_000_000_000).optional(),
+  maxCostUsd: z.number().gt(0, 'must be above 0').max(1000).optional(),
+  maxMinutes: int(1, 1440).optional(),
+});
+
+const modelList = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()) : v),
+    z
+      .array(z.string().regex(MODEL_ENTRY, 'must look like provider:model (openai or anthropic)'), {
+        error: 'must be a list of provider:model entries',
+      })
+      .min(1, 'needs at least one provider:model'),
+  )
+  .transform((list) => list.map(parseModelRef));
+
+const service = z.strictObject({
+  name: z.string().regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and dashes'),
+  image: z.string().trim().min(1, 'must not be empty'),
+  env: z
+    .record(
+      z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'),
+      z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }),
+    )
+    .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
+    .default({}),
+  command: z.array(z.string(), { error: 'must be a list of arguments' }).min(1).optional(),
+  health: command.optional(),
+});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const environment = z.looseObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a short name: letters, digits, ., _ and -'),
+  url: httpUrl.optional(),
+  health: z
+    .strictObject({
+      url: httpUrl,
+      expectStatus: int(100, 599).default(200),
+      timeoutSec: int(1, 3600).default(60),
+    })
+    .optional(),
+  requireApproval: z.boolean().default(false),
+});
+
+const deploy = z.strictObject({
+  environments: z
+    .array(environment)
+    .min(1, 'needs at least one environment')
+    .superRefine((envs, ctx) => duplicates(envs, 'environment', ctx), everyList),
+  requireChecks: z.array(z.string().min(1)).default([]),
+});
+
+const repoConfigSchema = z.strictObject({
+  image: z.string().trim().min(1, 'must not be empty').optional(),
+  install: commands.default([]),
+  test: commands.default([]),
+  services: z
+    .array(service)
+    .max(10, 'at most 10 services')
+    .superRefine((list, ctx) => duplicates(list, 'service', ctx), everyList)
+    .default([]),
+  network: z
+    .strictObject({
+      allow: z
+        .array(z.string().regex(HOST_PATTERN, 'must be a host name, *.domain or host:port'))
+        .default([]),
+    })
+    .prefault({}),
+  instructions: z.string().max(20_000).optional(),
+  models: z
+    .strictObject({
+      planner: modelList.optional(),
+      coder: modelList.optional(),
+      reviewer: modelList.optional(),
+      summarizer: modelList.optional(),
+    } satisfies Record<ModelRole, z.ZodType>)
+    .prefault({}),
+  budgets: budgetsSchema.prefault({}),
+  testRounds: int(1, 10).default(3),
+  planApproval: z.boolean().default(false),
+  approvalTimeoutMinutes: int(1, 10_080).default(1440),
+  onTestsFailing: z.enum(['draft', 'none']).default('draft'),
+  labels: z
+    .strictObject({ done: label.default('droid:done'), failed: label.default('droid:failed') })
+    .prefault({}),
+  deploy: deploy.optional(),
+});
+
+const EXAMPLES: Record<string, string> = {
+  image: 'node:22-bookworm',
+  install: 'npm ci',
+  test: 'npm test',
+  name: 'db',
+  health: 'pg_isready -U postgres',
+  allow: 'registry.npmjs.org',
+  planner: 'anthropic:claude-opus-4-5',
+  coder: 'anthropic:claude-sonnet-4-6',
+  reviewer: 'openai:gpt-5.1',
+  summarizer: 'openai:gpt-5-mini',
+  onTestsFailing: 'draft',
+  url: 'https://staging.example.com/healthz',
+};
+
+/**
+ * Parses and validates a repository's `.droidworks.yml`. An empty file is all defaults.
+ * Throws ONE {@link ConfigError} (its `source` is the file name) listing every problem: YAML syntax
+ * errors with their line and column, then every invalid or unknown field by its path
+ * (`services[0].image: Required`). Pure: no I/O.
+ */
+export function parseRepoConfig(text: string, source = '.droidworks.yml'): RepoConfig {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) throw new ConfigError(yaml.problems, source);
+  const value = yaml.value ?? {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(
+      [{ path: '(root)', message: 'must be a mapping of settings (key: value)' }],
+      source,
+    );
+  const result = validate(repoConfigSchema, value, EXAMPLES);
+  if (!result.ok) throw new ConfigError(result.problems, source);
+  const config: RepoConfig = result.value; // the schema's output must satisfy the documented interface
+  return config;
+}
+
+/** The settings of a repository without a `.droidworks.yml`. */
+export const DEFAULT_REPO_CONFIG: RepoConfig = parseRepoConfig('');
+
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: ConfigProblem[] };
+
+/**
+ * Parses YAML text to plain data, or returns every syntax error as a problem whose path is its
+ * position (`line 3, column 1`). `lineOffset` shifts line numbers (YAML front matter in Markdown).
+ */
+export function parseYaml(text: string, lineOffset = 0): Parsed<unknown> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((err) => {
+        const { line, col } = lineCounter.linePos(err.pos[0]);
+        return { path: `line ${line + lineOffset}, column ${col}`, message: `YAML syntax: ${err.message}` };
+      }),
+    };
+  }
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (err) {
+    // toJS throws on alias bombs and similar; report it as a problem of the file.
+    return { ok: false, problems: [{ path: '(root)', message: `YAML: ${(err as Error).message}` }] };
+  }
+}
+
+/**
+ * Validates `value` and turns every zod issue into a {@link ConfigProblem} with a readable path
+ * (`services[0].image`), a message a user can act on and, where known, an example.
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  examples: Readonly<Record<string, string>> = {},
+): Parsed<z.output<S>> {
+  const parsed = schema.safeParse(value, { error: friendlyMessage });
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, problems: issuesToProblems(parsed.error.issues, schema, examples) };
+}
+
+export function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  examples: Readonly<Record<string, string>> = {},
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (path: readonly PropertyKey[], message: string) => {
+    const field = [...path].reverse().find((p) => typeof p === 'string');
+    problems.push({ path: formatPath(path), message, example: field ? examples[field] : undefined });
+  };
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(schema, issue.path);
+      for (const key of issue.keys) {
+        const hint = closest(key, known);
+        add([...issue.path, key], `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      }
+    } else if (issue.code === 'invalid_key') {
+      for (const inner of issue.issues) add(issue.path, `invalid key: ${inner.message}`);
+    } else {
+      add(issue.path, issue.message);
+    }
+  }
+  return problems;
+}
+
+/** `['services', 0, 'image']` → `services[0].image`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(part))) out += `${out ? '.' : ''}${String(part)}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out || '(root)';
+}
+
+/** Messages for zod's built-in checks; a schema's own message always wins over these. */
+function friendlyMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'Required';
+      return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
+    case 'too_small':
+      if (issue.origin === 'array')
+        return `needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}`;
+      if (issue.origin === 'string')
+        return issue.minimum === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `must have at most ${issue.maximum} entries`;
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+      return `must be at most ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be one of: ${issue.values.map(String).join(', ')}`;
+    default:
+      return undefined;
+  }
+}
+
+function article(expected: string): string {
+  if (expected === 'int') return 'a whole number';
+  if (expected === 'object' || expected === 'record') return 'a mapping (key: value)';
+  if (expected === 'array') return 'a list';
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describe(input: unknown): string {
+  if (input === null) return 'empty (null)';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  return `${typeof input} ${JSON.stringify(input)}`.slice(0, 60);
+}
+
+function duplicates(items: readonly unknown[], what: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const name = (item as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return;
+    if (seen.has(name))
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate ${what} name "${name}"` });
+    seen.add(name);
+  });
+}
+
+/** Field names an object schema at `path` accepts, for "did you mean" hints. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: unknown = schema;
+  for (const part of [...path, undefined]) {
+    for (;;) {
+      if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodPrefault)
+        node = node.unwrap();
+      else if (node instanceof z.ZodPipe) node = node.in instanceof z.ZodTransform ? node.out : node.in;
+      else break;
+    }
+    if (part === undefined) break;
+    if (node instanceof z.ZodObject && typeof part === 'string') node = node.shape[part];
+    else if (node instanceof z.ZodArray && typeof part === 'number') node = node.element;
+    else return [];
+  }
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = editDistance(word.toLowerCase(), name.toLowerCase());
+    const allowed = name.length <= 3 ? 1 : 2;
+    if (distance <= allowed && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Edit distance where swapping two neighbouring letters counts as one edit (`imgae` → `image`). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]![j]!;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      d[i]![j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
