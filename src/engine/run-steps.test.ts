@@ -142,3 +142,36 @@ describe('runSteps', () => {
     ).rejects.toThrow(UnknownStepError);
   });
 });
+
+describe('runSteps after a failure', () => {
+  it('skips success steps, runs always/failure steps, then rethrows the first error', async () => {
+    const calls: string[] = [];
+    const mk = (name: string, fail = false): StepImpl<null> => ({
+      run: async () => {
+        calls.push(name);
+        if (fail) throw new StepFailedError(name, `${name} broke`);
+      },
+    });
+    const s = { events: [] as RunEvent[], emit: async (e: RunEvent) => void s.events.push(e) };
+    await expect(
+      runSteps<null>({
+        steps: [
+          { name: 'code', options: {} },
+          { name: 'publish', options: {} },
+          { name: 'rollback', options: {}, if: 'failure' },
+          { name: 'report', options: {}, if: 'always' },
+        ],
+        impls: {
+          code: mk('code', true),
+          publish: mk('publish'),
+          rollback: mk('rollback'),
+          report: mk('report'),
+        },
+        ctx: null,
+        sink: s,
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow('code broke');
+    expect(calls).toEqual(['code', 'rollback', 'report']);
+  });
+});

@@ -14,6 +14,8 @@ export interface StepSpec {
   readonly options: Readonly<Record<string, unknown>>;
   /** Extra attempts for this step on retryable errors. @defaultValue 0 */
   readonly retries?: number;
+  /** `success`: only while nothing failed; `failure`: only after a failure; `always`. @defaultValue `success` */
+  readonly if?: 'success' | 'failure' | 'always';
 }
 
 export type StepRunner<C> = (ctx: C, step: StepSpec) => Promise<StepOutcome | void>;
@@ -73,13 +75,20 @@ export async function runSteps<C>(o: RunStepsOptions<C>): Promise<void> {
   }
   const loops = new Map<string, number>();
   const maxLoops = o.maxLoops ?? 3;
+  let failure: { error: unknown } | undefined;
   let i = 0;
   while (i < o.steps.length) {
-    o.signal.throwIfAborted();
     const step = o.steps[i]!;
     const impl = o.impls[step.name]!;
+    if (!failure && o.signal.aborted) failure = { error: o.signal.reason };
+    const when = step.if ?? 'success';
+    if (failure ? when === 'success' : when === 'failure') {
+      await o.onStep?.(step.name, 'skipped');
+      i += 1;
+      continue;
+    }
     const saved = restored.get(step.name);
-    if (saved && impl.restore) {
+    if (!failure && saved && impl.restore) {
       impl.restore(o.ctx, saved);
       restored.delete(step.name);
       await o.sink.emit({ type: 'step.resumed', step: step.name });
@@ -87,48 +96,66 @@ export async function runSteps<C>(o: RunStepsOptions<C>): Promise<void> {
       i += 1;
       continue;
     }
-    await o.onStep?.(step.name, 'running');
-    await o.sink.emit({ type: 'step.started', step: step.name });
-    const started = Date.now();
-    let outcome: StepOutcome | void;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        outcome = await impl.run(o.ctx, step);
-        break;
-      } catch (err) {
-        const retryable = !(err instanceof StepFailedError && !err.retryable) && !o.signal.aborted;
-        if (!retryable || attempt >= (step.retries ?? 0)) {
-          await o.sink.emit({
-            type: 'step.failed',
-            step: step.name,
-            durationMs: Date.now() - started,
-            error: err instanceof Error ? err.message : String(err),
-          });
-          await o.onStep?.(step.name, 'failed');
-          throw err;
-        }
-        await o.sink.emit({ type: 'step.retry', step: step.name, attempt: attempt + 1, error: String(err) });
-        await sleep(o.retryDelayMs?.(attempt + 1) ?? 1000 * (attempt + 1), o.signal);
-      }
+    const outcome = await runOne(o, step, impl, failure !== undefined);
+    if ('error' in outcome) {
+      failure ??= { error: outcome.error };
+      i += 1;
+      continue;
     }
-    await o.sink.emit({
-      type: 'step.completed',
-      step: step.name,
-      durationMs: Date.now() - started,
-      ...(outcome?.saved ? { saved: outcome.saved } : {}),
-    });
-    await o.onStep?.(step.name, 'done');
-    if (outcome?.goto) {
-      const target = o.steps.findIndex((s) => s.name === outcome.goto);
-      const taken = loops.get(outcome.goto) ?? 0;
+    const goto = outcome.result?.goto;
+    if (goto && !failure) {
+      const target = o.steps.findIndex((s) => s.name === goto);
+      const taken = loops.get(goto) ?? 0;
       if (target >= 0 && taken < maxLoops) {
-        loops.set(outcome.goto, taken + 1);
-        await o.sink.emit({ type: 'step.loop', from: step.name, to: outcome.goto, round: taken + 2 });
+        loops.set(goto, taken + 1);
+        await o.sink.emit({ type: 'step.loop', from: step.name, to: goto, round: taken + 2 });
         i = target;
         continue;
       }
     }
     i += 1;
+  }
+  if (failure) throw failure.error;
+}
+
+/** Runs one step with its retries; returns its outcome or the error it ended with. */
+async function runOne<C>(
+  o: RunStepsOptions<C>,
+  step: StepSpec,
+  impl: StepImpl<C>,
+  afterFailure: boolean,
+): Promise<{ result: StepOutcome | void } | { error: unknown }> {
+  await o.onStep?.(step.name, 'running');
+  await o.sink.emit({ type: 'step.started', step: step.name });
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const result = await impl.run(o.ctx, step);
+      await o.sink.emit({
+        type: 'step.completed',
+        step: step.name,
+        durationMs: Date.now() - started,
+        ...(result?.saved ? { saved: result.saved } : {}),
+      });
+      await o.onStep?.(step.name, 'done');
+      return { result };
+    } catch (err) {
+      // Clean-up steps after a failure run once even when cancelled; they are not retried.
+      const retryable =
+        !afterFailure && !o.signal.aborted && !(err instanceof StepFailedError && !err.retryable);
+      if (!retryable || attempt >= (step.retries ?? 0)) {
+        await o.sink.emit({
+          type: 'step.failed',
+          step: step.name,
+          durationMs: Date.now() - started,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        await o.onStep?.(step.name, 'failed');
+        return { error: err };
+      }
+      await o.sink.emit({ type: 'step.retry', step: step.name, attempt: attempt + 1, error: String(err) });
+      await sleep(o.retryDelayMs?.(attempt + 1) ?? 1000 * (attempt + 1), o.signal);
+    }
   }
 }
 

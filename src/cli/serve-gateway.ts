@@ -1,0 +1,63 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Config } from '../config/load-config.js';
+import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
+import { createGatewayMetrics } from '../gateway/metrics.js';
+import { createWebhookVerifier } from '../github/verify-webhook.js';
+import { createIntakeWriter } from '../queue/intake-writer.js';
+import { createQueues, queueDepths } from '../queue/queues.js';
+import { createRedisConnection } from '../queue/redis-connection.js';
+import type { Logger } from '../util/logger.js';
+
+export interface RunningGateway {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface ServeGatewayOptions {
+  readonly config: Config;
+  readonly redisUrl: string;
+  readonly logger: Logger;
+  /** Extra readiness checks (GitHub auth). */
+  readonly readiness?: readonly ReadinessCheck[];
+}
+
+/** Starts the webhook gateway's HTTP server. */
+export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGateway> {
+  const secret = o.config.github.webhookSecret;
+  if (!secret) throw new Error('GITHUB_WEBHOOK_SECRET is required for the gateway');
+  const redis = createRedisConnection(o.redisUrl, { role: 'producer' });
+  redis.on('error', (err: Error) => o.logger.warn({ err: err.message }, 'gateway redis connection error'));
+  const queues = createQueues(redis, o.config.queuePrefix);
+  const metrics = createGatewayMetrics({ collectDefaults: true });
+  const app = createGatewayApp({
+    verifier: createWebhookVerifier(secret),
+    intake: createIntakeWriter(redis, queues),
+    settings: {
+      triggerLabel: o.config.triggerLabel,
+      commandPrefix: o.config.commandPrefix,
+      botLogin: o.config.github.botLogin,
+    },
+    logger: o.logger.child({ component: 'gateway' }),
+    metrics,
+    readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }, ...(o.readiness ?? [])],
+    beforeScrape: async () => {
+      for (const d of await queueDepths(queues)) metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
+    },
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : o.config.http.port;
+  const host = o.config.http.host === '0.0.0.0' ? '127.0.0.1' : o.config.http.host;
+  const url = `http://${host}:${port}`;
+  o.logger.info({ url: `${url}/webhooks/github` }, 'gateway listening');
+  return {
+    url,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { runJobId, subjectKey, type RepoRef, type RunJob, type SubjectRef } from './jobs.js';
+import type { Queues } from './queues.js';
+
+export interface EnqueueResult {
+  /** False when a run of this subject is already waiting or running (nothing was added). */
+  readonly added: boolean;
+  /** The run that is waiting or running now (ours when added). */
+  readonly runId: string;
+  readonly state: string;
+  /** 1-based position among waiting runs, when waiting. */
+  readonly position?: number;
+}
+
+/** The engine's view of the run queue: add, look up, cancel. Only this folder knows it is BullMQ. */
+export interface RunQueue {
+  enqueue(job: RunJob): Promise<EnqueueResult>;
+  /** The waiting or running run of a subject, if any. */
+  current(repo: Pick<RepoRef, 'owner' | 'name'>, subject: Pick<SubjectRef, 'number'>): Promise<EnqueueResult | undefined>;
+  /** Cancels the subject's run: removed when waiting, aborted on whichever worker holds it when active. */
+  cancel(repo: Pick<RepoRef, 'owner' | 'name'>, subject: Pick<SubjectRef, 'number'>): Promise<string | undefined>;
+  setGlobalConcurrency(n: number): Promise<void>;
+}
+
+/** The Redis pub/sub channel that carries cancellations to every worker. */
+export const cancelChannel = (prefix: string): string => `${prefix}:runs:cancel`;
+
+export function createRunQueue(queues: Queues, redis: Redis): RunQueue {
+  const prefix = queues.runs.opts.prefix ?? 'bull';
+  async function describe(job: Job<RunJob> | undefined): Promise<EnqueueResult | undefined> {
+    if (!job?.id) return undefined;
+    const state = await job.getState();
+    if (state === 'unknown' || state === 'completed' || state === 'failed') return undefined;
+    let position: number | undefined;
+    if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
+      const waiting = await queues.runs.getJobs(['waiting', 'prioritized'], 0, 999, true);
+      const index = waiting.findIndex((w) => w.id === job.id);
+      position = index >= 0 ? index + 1 : undefined;
+    }
+    return { added: false, runId: job.data.runId, state, position };
+  }
+  return {
+    async enqueue(data) {
+      const jobId = runJobId(data.repo, data.subject);
+      const job = await queues.runs.add(data.workflow, data, { jobId });
+      const now = await describe(job);
+      const added = job.data.runId === data.runId;
+      return now ? { ...now, added } : { added, runId: job.data.runId, state: 'unknown' };
+    },
+    async current(repo, subject) {
+      return describe(await queues.runs.getJob(runJobId(repo, subject)));
+    },
+    async cancel(repo, subject) {
+      const jobId = runJobId(repo, subject);
+      const job = await queues.runs.getJob(jobId);
+      if (!job) return undefined;
+      const state = await job.getState();
+      if (state === 'active') {
+        await redis.publish(cancelChannel(prefix), jobId);
+      } else if (state !== 'completed' && state !== 'failed') {
+        await job.remove();
+      }
+      return job.data.runId;
+    },
+    async setGlobalConcurrency(n) {
+      await queues.runs.setGlobalConcurrency(n);
+    },
+  };
+}
+
+/**
+ * Runs one run job. Contract: return when the run ended in any way it has reported itself
+ * (succeeded, failed for good, cancelled); throw only to ask for another attempt.
+ */
+export type RunProcessor = (
+  job: RunJob,
+  signal: AbortSignal,
+  attempt: { readonly number: number; readonly max: number },
+) => Promise<void>;
+
+export interface RunWorkerOptions {
+  readonly connection: Redis;
+  /** A second connection for the cancel subscription (a subscribed connection can do nothing else). */
+  readonly subscriber: Redis;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly processor: RunProcessor;
+  /** How long a run's lock lives without renewal; a worker that dies loses its runs after this. @defaultValue 30 s */
+  readonly lockDurationMs?: number;
+}
+
+/** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
+export async function startRunWorker(o: RunWorkerOptions): Promise<{ close(): Promise<void>; worker: Worker<RunJob> }> {
+  const worker = new Worker<RunJob>(
+    'runs',
+    async (job, _token, signal) =>
+      o.processor(job.data, signal ?? new AbortController().signal, {
+        number: job.attemptsMade + 1,
+        max: job.opts.attempts ?? 1,
+      }),
+    {
+      connection: o.connection,
+      prefix: o.prefix,
+      concurrency: o.concurrency,
+      lockDuration: o.lockDurationMs ?? 30_000,
+      stalledInterval: Math.min(o.lockDurationMs ?? 30_000, 30_000),
+      maxStalledCount: 2,
+    },
+  );
+  await o.subscriber.subscribe(cancelChannel(o.prefix));
+  o.subscriber.on('message', (channel: string, jobId: string) => {
+    if (channel === cancelChannel(o.prefix)) worker.cancelJob(jobId, 'cancelled by command');
+  });
+  await worker.waitUntilReady();
+  return {
+    worker,
+    async close() {
+      await o.subscriber.unsubscribe(cancelChannel(o.prefix));
+      await worker.close();
+    },
+  };
+}
+
+export type IntakeProcessor<T> = (data: T, attempt: number) => Promise<void>;
+
+/** A BullMQ worker for cheap intake jobs (authorization, commands, enqueueing runs). */
+export async function startIntakeWorker<T>(o: {
+  connection: Redis;
+  prefix: string;
+  concurrency?: number;
+  processor: IntakeProcessor<T>;
+}): Promise<{ close(): Promise<void> }> {
+  const worker = new Worker<T>('intake', async (job) => o.processor(job.data, job.attemptsMade + 1), {
+    connection: o.connection,
+    prefix: o.prefix,
+    concurrency: o.concurrency ?? 8,
+  });
+  await worker.waitUntilReady();
+  return { close: () => worker.close() };
+}
+
+export { subjectKey };
