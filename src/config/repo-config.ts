@@ -383,7 +383,9 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
 function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of candidates) {
-    const distance = editDistance(word.toLowerCase(), name.toLowerCase());
+    const [w, n] = [word.toLowerCase(), name.toLowerCase()];
+    // A typo, or a prefix of the right name (`retry` for `retries`).
+    const distance = w.length >= 3 && n.startsWith(w) ? 1 : editDistance(w, n);
     const allowed = name.length <= 3 ? 1 : 2;
     if (distance <= allowed && (!best || distance < best.distance)) best = { name, distance };
   }
