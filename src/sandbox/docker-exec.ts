@@ -10,10 +10,17 @@ import type { CommandResult, ExecOptions } from './types.js';
 
 /**
  * Runs inside the container: `timeout` puts itself in a new process group and, when the time is up,
- * SIGKILLs the command and that whole group. `$1` is the exec id, kept in `DROIDWORKS_EXEC` so the
- * host can find escaped descendants too.
+ * SIGKILLs the command and that whole group. When the command ends, whatever it left running in
+ * its group is killed too (like a terminal hang-up; `setsid` leaves a daemon running). `$1` is the
+ * exec id, also kept in `DROIDWORKS_EXEC` so the host can find escaped descendants. Only builtins
+ * run after the command, so a pids limit exhausted by it cannot stop the clean-up.
  */
-const WRAPPER = 'echo $$ > "/tmp/.droidworks-exec-$1" 2>/dev/null; exec timeout -s KILL "$2" bash -lc "$3"';
+const WRAPPER = `timeout -s KILL "$2" bash -lc "$3" &
+pg=$!
+echo "$pg" > "/tmp/.droidworks-exec-$1" 2>/dev/null
+wait "$pg"; rc=$?
+kill -KILL -- "-$pg" 2>/dev/null
+exit "$rc"`;
 
 /**
  * Host-side kill (abort, or the backstop timer): every process of this exec, found by process
@@ -93,6 +100,11 @@ export async function dockerExec(
   signal?.throwIfAborted();
   const exitCode = info.ExitCode ?? -1;
   if (exitCode === 137 && durationMs >= timeoutMs) timedOut = true;
+  // `timeout` kills its process group; descendants that left it (setsid) are found by marker.
+  if (timedOut && !killing) {
+    killTree();
+    await killing;
+  }
   const oomKilled = exitCode === 137 && !timedOut && (await sawNewOomKill(ctx));
   return {
     exitCode,
