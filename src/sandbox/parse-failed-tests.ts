@@ -11,7 +11,6 @@ export function parseFailedTests(output: string, limit = 200): string[] {
     if (n && found.size < limit) found.add(n);
   };
   for (const raw of output.split('\n')) {
-    // eslint-disable-next-line no-control-regex
     const line = raw.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r$/, '');
     let m: RegExpExecArray | null;
     if ((m = /^\s*not ok \d+ (?:- )?(.+?)(?:\s+#\s*(?:TODO|SKIP).*)?$/.exec(line))) {

@@ -1,4 +1,5 @@
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { MirrorLockTimeoutError } from './errors.js';
 
@@ -43,6 +44,7 @@ export async function withMirrorLock<T>(
 async function lockFile(path: string, options: LockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   const staleMs = options.staleMs ?? 900_000;
+  await mkdir(dirname(path), { recursive: true });
   for (;;) {
     options.signal?.throwIfAborted();
     try {
