@@ -163,4 +163,32 @@ describe('forge', () => {
     await forge.createRepo({ owner: 'acme', name: 'secret', private: true });
     await expect(git(tmp, 'clone', '--quiet', forge.gitUrl('acme', 'secret'), 'nope')).rejects.toThrow();
   });
+
+  it('opens and merges a pull request with real git, emitting pull_request events', async () => {
+    await forge.commit('acme/app', { branch: 'droid/2-x', files: { 'x.txt': 'x\n' }, message: 'x' });
+    const post = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${forge.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${alice}` },
+        body: JSON.stringify(body),
+      });
+    const created = await post('/repos/acme/app/pulls', {
+      title: 'X',
+      head: 'acme:droid/2-x',
+      base: 'main',
+      body: 'Closes #1',
+    });
+    expect(created.status).toBe(201);
+    const pr = (await created.json()) as { number: number; head: { sha: string } };
+    expect(pr.head.sha).toBe(await forge.refSha('acme/app', 'droid/2-x'));
+    const dup = await post('/repos/acme/app/pulls', { title: 'X', head: 'droid/2-x', base: 'main' });
+    expect(dup.status).toBe(422);
+    const listed = await fetch(`${forge.url}/repos/acme/app/pulls?head=acme:droid/2-x&state=open`);
+    expect(((await listed.json()) as unknown[]).length).toBe(1);
+    const merged = await post(`/repos/acme/app/pulls/${pr.number}/merge`, { merge_method: 'squash' }, 'PUT');
+    expect(await merged.json()).toMatchObject({ merged: true });
+    expect(await forge.readFile('acme/app', 'x.txt')).toBe('x\n');
+    const closed = forge.events.find((e) => e.name === 'pull_request' && e.action === 'closed');
+    expect(closed?.payload).toMatchObject({ pull_request: { merged: true, number: pr.number } });
+  });
 });

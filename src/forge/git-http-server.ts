@@ -10,7 +10,8 @@ export interface GitHttpOptions {
   readonly onPush?: (repoPath: string) => void;
 }
 
-const GIT_PATH = /^\/([\w.-]+)\/([\w.-]+?)(?:\.git)?(\/(?:info\/refs|git-upload-pack|git-receive-pack|HEAD|objects\/.*))$/;
+const GIT_PATH =
+  /^\/([\w.-]+)\/([\w.-]+?)(?:\.git)?(\/(?:info\/refs|git-upload-pack|git-receive-pack|HEAD|objects\/.*))$/;
 
 /**
  * Serves real git smart HTTP (`git http-backend` as CGI) for bare repositories under `root`.

@@ -6,7 +6,10 @@ import type { Logger } from '../util/logger.js';
 import { handleGitHttp } from './git-http-server.js';
 import { GitStore } from './git-store.js';
 import { RestServer, actorFromRequest } from './rest-server.js';
+import { registerAppRoutes } from './rest-app.js';
+import { registerCheckRoutes } from './rest-checks.js';
 import { registerIssueRoutes } from './rest-issues.js';
+import { registerPullRoutes } from './rest-pulls.js';
 import { registerRepoRoutes } from './rest-repos.js';
 import { ForgeState, type ForgeEvent } from './state.js';
 import { repoJson, userJson } from './serialize.js';
@@ -33,6 +36,8 @@ export interface ForgeOptions {
   readonly appSlug?: string;
   /** Install the App on every repository owner automatically. @defaultValue true */
   readonly installAppEverywhere?: boolean;
+  /** GitHub lets only Apps create check runs (403 for tokens); false relaxes that. @defaultValue true */
+  readonly checkRunsRequireApp?: boolean;
   readonly logger?: Logger;
   /** Clock for timestamps and token expiry. @defaultValue Date.now */
   readonly now?: () => number;
@@ -63,11 +68,13 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
   const urls = { web: '', api: '' };
   const state = new ForgeState(urls, new GitStore(gitRoot), options.now);
   const rest = new RestServer(state, '/api/v3', options.logger);
+  const webhooks = new WebhookSender(options.webhook, { logger: options.logger, now: options.now });
   registerRepoRoutes(rest.router);
   registerIssueRoutes(rest.router);
-  for (const register of extraRoutes) register(rest.router);
-
-  const webhooks = new WebhookSender(options.webhook, { logger: options.logger, now: options.now });
+  registerPullRoutes(rest.router);
+  registerCheckRoutes(rest.router);
+  registerAppRoutes(rest.router, webhooks);
+  state.checkRunsRequireApp = options.checkRunsRequireApp ?? true;
   const events: ForgeEvent[] = [];
   state.onEvent((event) => {
     events.push(event);
@@ -170,6 +177,3 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
     },
   });
 }
-
-/** Route modules beyond repos and issues, registered in order. */
-const extraRoutes: Array<(router: RestServer['router']) => void> = [];

@@ -58,6 +58,8 @@ export class ForgeState {
   /** lower-case account login → installation */
   readonly installations = new Map<string, ForgeInstallation>();
   app: ForgeApp | undefined;
+  /** GitHub lets only Apps write check runs; false lets token users too. */
+  checkRunsRequireApp = true;
   private readonly listeners: Array<(event: ForgeEvent) => void> = [];
 
   constructor(
