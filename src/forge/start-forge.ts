@@ -54,6 +54,18 @@ export interface Forge extends ForgeTestApi {
   readonly rest: RestServer;
   /** Every event the forge emitted (also when no webhook URL is configured). */
   readonly events: ForgeEvent[];
+  /**
+   * Answers the next `times` (default 1) requests matching `method` (`*` for any) and `path` (below the
+   * REST base: exact string or RegExp) with `status`. A 403/429 with `retry-after` gets GitHub's
+   * secondary-rate-limit body.
+   */
+  failNext(
+    method: string,
+    path: string | RegExp,
+    status: number,
+    headers?: Record<string, string>,
+    options?: { body?: unknown; times?: number },
+  ): void;
   /** `http://HOST:PORT/<owner>/<repo>.git` */
   gitUrl(owner: string, repo: string): string;
   close(): Promise<void>;
@@ -168,6 +180,13 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
     webhooks,
     rest,
     events,
+    failNext: (
+      method: string,
+      path: string | RegExp,
+      status: number,
+      headers?: Record<string, string>,
+      extra?: { body?: unknown; times?: number },
+    ) => rest.failNext({ method, path, status, headers, ...extra }),
     gitUrl: (owner: string, repo: string) => `${urls.web}/${owner}/${repo}.git`,
     async close() {
       webhooks.pause();
