@@ -3,29 +3,12 @@ import { commandHelp, parseCommands, type ParsedCommand } from '../gateway/parse
 import type { IntakeJob, RunJob, SubjectRef } from '../queue/jobs.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { Logger } from '../util/logger.js';
-import { isWriter } from './is-writer.js';
+import { isWriter, type GitHubHost } from '../github/types.js';
 import type { RunLedger } from './ledger.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 
-/** What intake needs from GitHub (a subset of the GitHub adapter). */
-export interface IntakeGitHub {
-  getPermission(owner: string, repo: string, login: string): Promise<string>;
-  createComment(owner: string, repo: string, issueNumber: number, body: string): Promise<{ id: number }>;
-  /** Creates the comment, or updates the one whose body contains `marker`. */
-  upsertComment(
-    owner: string,
-    repo: string,
-    issueNumber: number,
-    marker: string,
-    body: string,
-  ): Promise<{ id: number }>;
-  addReaction(
-    owner: string,
-    repo: string,
-    commentId: number,
-    content: '+1' | 'eyes' | 'confused',
-  ): Promise<void>;
-}
+/** What intake needs from GitHub. */
+export type IntakeGitHub = Pick<GitHubHost, 'getPermission' | 'createComment' | 'upsertComment' | 'addReaction'>;
 
 export interface IntakeDeps {
   readonly github: IntakeGitHub;
@@ -72,7 +55,9 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
   }
   if (!subject) return [{ action: 'ignored', reason: 'no issue or pull request' }];
 
-  const permission = await deps.github.getPermission(owner, name, job.sender.login);
+  const repo = { owner, repo: name };
+  const issue = { ...repo, issueNumber: subject.number };
+  const permission = await deps.github.getPermission(repo, job.sender.login);
   const writer = isWriter(permission);
 
   if (job.kind === 'unlabel' || job.kind === 'closed') {
@@ -88,9 +73,7 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
     log.info({ sender: job.sender.login, permission }, 'refused: sender lacks write permission');
     const what = job.kind === 'label' ? 'labels' : job.kind === 'review' ? 'reviews' : 'commands';
     await deps.github.createComment(
-      owner,
-      name,
-      subject.number,
+      issue,
       `@${job.sender.login} droidworks only acts on ${what} from people with write access to this repository (yours: \`${permission}\`).`,
     );
     return [{ action: 'refused', reason: `permission ${permission}` }];
@@ -102,7 +85,7 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
   const outcomes: IntakeOutcome[] = [];
   const commands = (job.commands ?? []).flatMap((line) => parseCommands(line, deps.commandPrefix));
   if (job.commentId !== undefined && commands.some((c) => c.ok))
-    await deps.github.addReaction(owner, name, job.commentId, 'eyes');
+    await deps.github.addReaction(repo, { commentId: job.commentId }, 'eyes');
   for (const command of commands) outcomes.push(await runCommand(command, job, subject, deps, log));
   return outcomes;
 }
@@ -116,7 +99,7 @@ async function runCommand(
 ): Promise<IntakeOutcome> {
   const { owner, name } = job.repo;
   const reply = async (body: string): Promise<IntakeOutcome> => {
-    await deps.github.createComment(owner, name, subject.number, body);
+    await deps.github.createComment({ owner, repo: name, issueNumber: subject.number }, body);
     return { action: 'replied' };
   };
   if (!command.ok) {
@@ -183,9 +166,7 @@ async function start(
   if (!result.added && result.runId !== runId) {
     log.info({ runId: result.runId, state: result.state }, 'a run is already active for this subject');
     await deps.github.createComment(
-      job.repo.owner,
-      job.repo.name,
-      subject.number,
+      { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number },
       `A droidworks run is already ${result.state === 'active' ? 'running' : 'queued'} here (\`${result.runId}\`${result.position ? `, position ${result.position}` : ''}). \`${deps.commandPrefix} cancel\` stops it.`,
     );
     return { action: 'already_running', runId: result.runId };
@@ -203,9 +184,7 @@ async function start(
   });
   // Acknowledge at once; the run edits this same comment from now on (found again by its marker).
   await deps.github.upsertComment(
-    job.repo.owner,
-    job.repo.name,
-    subject.number,
+    { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number },
     progressMarker(runId),
     renderProgress({
       runId,

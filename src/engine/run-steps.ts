@@ -56,6 +56,8 @@ export interface RunStepsOptions<C> {
   readonly previous?: readonly StoredRunEvent[];
   /** Called around every step (progress comment). */
   readonly onStep?: (name: string, status: 'running' | 'done' | 'failed' | 'skipped') => Promise<void>;
+  /** Called once with the first failure, before any `failure`/`always` step runs. */
+  readonly onFailure?: (error: unknown) => void;
   /** Most times any one `goto` may be taken. @defaultValue 3 */
   readonly maxLoops?: number;
   /** Pause between step retries. @defaultValue 1000 ms × attempt */
@@ -80,7 +82,10 @@ export async function runSteps<C>(o: RunStepsOptions<C>): Promise<void> {
   while (i < o.steps.length) {
     const step = o.steps[i]!;
     const impl = o.impls[step.name]!;
-    if (!failure && o.signal.aborted) failure = { error: o.signal.reason };
+    if (!failure && o.signal.aborted) {
+      failure = { error: o.signal.reason };
+      o.onFailure?.(failure.error);
+    }
     const when = step.if ?? 'success';
     if (failure ? when === 'success' : when === 'failure') {
       await o.onStep?.(step.name, 'skipped');
@@ -98,7 +103,10 @@ export async function runSteps<C>(o: RunStepsOptions<C>): Promise<void> {
     }
     const outcome = await runOne(o, step, impl, failure !== undefined);
     if ('error' in outcome) {
-      failure ??= { error: outcome.error };
+      if (!failure) {
+        failure = { error: outcome.error };
+        o.onFailure?.(outcome.error);
+      }
       i += 1;
       continue;
     }

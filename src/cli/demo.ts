@@ -1,0 +1,103 @@
+import { loadConfig } from '../config/load-config.js';
+import { SAMPLE_REPO } from '../demo/sample-repo.js';
+import { startStack } from '../demo/start-stack.js';
+import type { RunEvent } from '../engine/ledger.js';
+import { createModelRouter } from '../models/router.js';
+import { createScriptedProvider } from '../models/scripted-provider.js';
+import { createLogger } from '../util/logger.js';
+
+const say = (text: string): void => console.log(`\x1b[36m[demo]\x1b[0m ${text}`);
+
+/**
+ * `droidworks demo`: the embedded Redis, a local forge seeded with a repository that has a real bug
+ * and a failing test, and droidworks pointed at it. Labels the sample issue through a real signed
+ * webhook and narrates the run until the PR is open and its tests pass.
+ */
+export async function runDemo(o: { keep: boolean }): Promise<number> {
+  const env = process.env;
+  const realKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
+  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
+  const extraEnv: Record<string, string> = {};
+  for (const key of Object.keys(env)) {
+    if (/^(OPENAI_|ANTHROPIC_|DROIDWORKS_MODEL_|DROIDWORKS_SANDBOX|DROIDWORKS_RUNNER_IMAGE)/.test(key) && env[key])
+      extraEnv[key] = env[key]!;
+  }
+  let models;
+  if (realKeys) {
+    say('Model keys found: the real model drives the droid.');
+  } else {
+    say('No OPENAI_API_KEY or ANTHROPIC_API_KEY: a SCRIPTED model drives the droid (same tools, same sandbox, canned answers).');
+    const scripted = createScriptedProvider('openai');
+    const roles = loadConfig({ ...extraEnv, DROIDWORKS_MODEL_PLANNER: 'openai:scripted', DROIDWORKS_MODEL_CODER: 'openai:scripted', DROIDWORKS_MODEL_REVIEWER: 'openai:scripted', DROIDWORKS_MODEL_SUMMARIZER: 'openai:scripted' }).models;
+    models = createModelRouter(roles, { providers: { openai: scripted }, logger });
+  }
+
+  say('Starting Redis, a local GitHub-compatible forge and droidworks (gateway + worker)…');
+  const stack = await startStack({ logger, redisUrl: env.REDIS_URL, env: extraEnv, models });
+  try {
+    const repo = stack.repo.full;
+    say(`Forge up at ${stack.forge.webUrl}; repository ${repo} has a bug: ${SAMPLE_REPO.issue.body}`);
+    const issue = stack.forge.createIssue(repo, { ...SAMPLE_REPO.issue, as: 'alice' });
+    say(`Issue #${issue.number} opened. alice (a writer) labels it \`droid\`; the forge sends a signed webhook to ${stack.gateway.url}/webhooks/github.`);
+    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+
+    const seen = new Set<string>();
+    const deadline = Date.now() + 10 * 60_000;
+    let runId: string | undefined;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const labels = stack.forge.issue(repo, issue.number).labels;
+      const comment = stack.forge.comments(repo, issue.number).find((c) => c.body.includes('droidworks:progress'));
+      runId ??= /run=([^ ]+) -->/.exec(comment?.body ?? '')?.[1];
+      if (runId && stack.services) {
+        for (const e of await stack.services.ledger.events(runId)) {
+          if (seen.has(e.id)) continue;
+          seen.add(e.id);
+          const line = narrate(e);
+          if (line) say(line);
+        }
+      }
+      if (labels.includes('droid:done') || labels.includes('droid:failed') || Date.now() > deadline) break;
+    }
+    const pr = stack.forge.pulls(repo)[0];
+    const done = stack.forge.issue(repo, issue.number).labels.includes('droid:done');
+    if (done && pr) {
+      say(`✅ Pull request #${pr.number} is open: ${pr.pull.headRef} → ${pr.pull.baseRef}, check droidworks/tests: success.`);
+      say(`   See it: curl -s ${stack.forge.url}/repos/${repo}/pulls/${pr.number}`);
+    } else {
+      say('❌ The run did not succeed; the progress comment says why:');
+      console.log(stack.forge.comments(repo, issue.number).map((c) => c.body).join('\n---\n'));
+    }
+    say('Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.');
+    if (o.keep) {
+      say('Running until Ctrl-C (--keep).');
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    return done ? 0 : 1;
+  } finally {
+    await stack.close();
+  }
+}
+
+function narrate(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case 'run.started':
+      return `Run started (workflow ${String(e.workflow)}).`;
+    case 'step.started':
+      return `→ ${String(e.step)}`;
+    case 'plan':
+      return `Plan:\n${(e.items as string[]).map((i) => `         - ${i}`).join('\n')}`;
+    case 'agent.tool':
+      return `   tool ${String(e.tool)} ${e.ok ? 'ok' : 'failed'}`;
+    case 'tests':
+      return `   tests \`${String(e.command)}\`: ${e.passed ? 'pass' : 'fail'}`;
+    case 'review':
+      return `   review: ${e.approved ? 'approved' : 'changes requested'}`;
+    case 'pull_request':
+      return `   pull request #${String(e.number)} ${e.created ? 'opened' : 'updated'}`;
+    case 'run.finished':
+      return `Run finished: ${String(e.status)}.`;
+    default:
+      return undefined;
+  }
+}

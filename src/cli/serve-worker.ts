@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { handleIntake } from '../engine/handle-intake.js';
+import { createRunProcessor } from '../engine/process-run.js';
+import type { RunServices } from '../engine/run-context.js';
+import { createApprovals } from '../queue/approvals.js';
+import { intakeJobSchema, runJobSchema } from '../queue/jobs.js';
+import { createQueues } from '../queue/queues.js';
+import { createRedisConnection } from '../queue/redis-connection.js';
+import { createRunQueue, startIntakeWorker, startRunWorker } from '../queue/run-queue.js';
+
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+export interface ServeWorkerOptions {
+  readonly services: RunServices;
+  readonly redisUrl: string;
+  /** The connection the services' ledger uses (closed by the caller). */
+  readonly redis: Redis;
+  /** Run lock duration; a killed worker's run is picked up by another after it. @defaultValue 30 s */
+  readonly lockDurationMs?: number;
+}
+
+/**
+ * Starts the worker half: start-up sweeps (containers and worktrees of runs that are not live),
+ * the intake worker (authorization, commands) and the run worker (workflows).
+ */
+export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker> {
+  const { services } = o;
+  const { config, logger } = services;
+  const prefix = config.queuePrefix;
+  const connection = createRedisConnection(o.redisUrl, { role: 'worker' });
+  const subscriber = createRedisConnection(o.redisUrl, { role: 'worker' });
+  const queues = createQueues(connection, prefix);
+  const runQueue = createRunQueue(queues, connection);
+  const approvals = createApprovals(connection, prefix);
+  await runQueue.setGlobalConcurrency(config.concurrency.global);
+
+  // A run is live while its job is waiting or active; anything else labelled with a run id is debris.
+  const isLive = async (runId: string): Promise<boolean> => {
+    const state = await services.ledger.state(runId);
+    return state.status === 'running' || state.status === 'queued'
+      ? (await queues.runs.getJobs(['active', 'waiting', 'delayed', 'prioritized'])).some((j) => j.data.runId === runId)
+      : false;
+  };
+  const swept = await services.sandboxes.sweep(isLive);
+  const worktrees = await services.workspaces.sweep(isLive);
+  if (swept.containers.length || swept.networks.length || worktrees.length)
+    logger.info({ containers: swept.containers.length, networks: swept.networks.length, worktrees: worktrees.length }, 'start-up sweep removed leftovers of dead runs');
+
+  const intake = await startIntakeWorker({
+    connection,
+    prefix,
+    processor: async (data) => {
+      const job = intakeJobSchema.parse(data);
+      await handleIntake(job, {
+        github: services.github,
+        runs: runQueue,
+        ledger: services.ledger,
+        commandPrefix: config.commandPrefix,
+        logger,
+        dashboardUrl: services.dashboardUrl,
+        approve: (subject, by) => approvals.approve(subject, by),
+      });
+    },
+  });
+  const processor = createRunProcessor({ ...services, waitForApproval: (s, t, signal) => approvals.wait(s, t, signal) });
+  const runs = await startRunWorker({
+    connection,
+    subscriber,
+    prefix,
+    concurrency: config.concurrency.global,
+    lockDurationMs: o.lockDurationMs,
+    processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
+  });
+  logger.info({ concurrency: config.concurrency.global, sandbox: config.sandbox.backend }, 'worker ready');
+  return {
+    async close() {
+      await intake.close();
+      await runs.close();
+      await services.sandboxes.close();
+      await queues.close();
+      connection.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type { AgentResult } from '../agent/run-agent.js';
+import type { Config } from '../config/load-config.js';
+import type { GitHubHost } from '../github/types.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { ModelRouter } from '../models/router.js';
+import type { RunJob } from '../queue/jobs.js';
+import type { Sandbox, SandboxProvider } from '../sandbox/types.js';
+import type { Logger } from '../util/logger.js';
+import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
+import type { Workspace, WorkspaceManager } from '../workspace/workspace-manager.js';
+import type { EventSink, RunLedger } from './ledger.js';
+import type { ProgressView } from './render-progress.js';
+
+/** Built once per process in `cli/` and shared by every run. */
+export interface RunServices {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly github: GitHubHost;
+  readonly models: ModelRouter;
+  readonly sandboxes: SandboxProvider;
+  readonly workspaces: WorkspaceManager;
+  readonly ledger: RunLedger;
+  readonly workflows: (repoFiles: ReadonlyArray<{ path: string; content: string }>) => Promise<Map<string, WorkflowDefinition>>;
+  /** Resolves when a writer approved the plan of `subject`, or rejects on timeout/abort. */
+  readonly waitForApproval?: (subject: string, timeoutMs: number, signal: AbortSignal) => Promise<string>;
+  readonly dashboardUrl?: (runId: string) => string | undefined;
+  /** Secret values that must never appear in prompts, comments or logs. */
+  readonly secrets: readonly string[];
+}
+
+export interface TestOutcome {
+  readonly command: string;
+  readonly passed: boolean;
+  readonly exitCode: number;
+  readonly failedTests: readonly string[];
+  readonly output: string;
+  readonly round: number;
+  readonly durationMs: number;
+}
+
+/** The mutable state one run builds up, step by step. */
+export interface RunState {
+  issue?: { title: string; body: string; comments: Array<{ user: string; body: string }> };
+  sandbox?: Sandbox;
+  workspace?: Workspace;
+  plan?: string[];
+  /** Feedback for the next coding round (failing tests, review findings). */
+  feedback?: string;
+  agent?: AgentResult;
+  codeRounds: number;
+  tests?: TestOutcome;
+  reviewRounds: number;
+  pullRequest?: { number: number; url: string; draft: boolean };
+  headSha?: string;
+  tokens: number;
+  costUsd: number | null;
+  stepStatus: Map<string, ProgressView['steps'][number]['status']>;
+  status: ProgressView['status'];
+  error?: string;
+  note?: string;
+}
+
+export interface RunContext {
+  readonly services: RunServices;
+  readonly job: RunJob;
+  readonly runId: string;
+  readonly workflow: WorkflowDefinition;
+  readonly repoConfig: RepoConfig;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly sink: EventSink;
+  readonly state: RunState;
+  /** Re-renders the progress comment from `state` (throttled, never throws). */
+  progress(force?: boolean): Promise<void>;
+}

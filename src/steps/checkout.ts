@@ -1,0 +1,58 @@
+import type { RunContext } from '../engine/run-context.js';
+import type { StepImpl } from '../engine/run-steps.js';
+import { droidBranch } from '../workspace/branch-name.js';
+
+/**
+ * Reads the issue thread, starts the run's sandbox (with the repository's service sidecars) and
+ * checks the repository out into it: a new `droid/<n>-<slug>` branch, or the PR's existing branch.
+ */
+export const checkout: StepImpl<RunContext> = {
+  async run(ctx) {
+    const { services, job, state, repoConfig } = ctx;
+    const { owner, name } = job.repo;
+    const ref = { owner, repo: name, issueNumber: job.subject.number };
+    const [issue, comments] = await Promise.all([
+      services.github.getIssue(ref, { signal: ctx.signal }),
+      services.github.listComments(ref, { signal: ctx.signal }),
+    ]);
+    state.issue = {
+      title: issue.title,
+      body: issue.body ?? '',
+      // The droid's own comments (progress, replies) are not part of the task.
+      comments: comments.filter((c) => c.author.type !== 'Bot').map((c) => ({ user: c.author.login, body: c.body })),
+    };
+    // A resumed run (its worker died) first removes what its earlier attempt left behind.
+    const mine = (id: string): boolean => id !== ctx.runId;
+    await services.sandboxes.sweep(mine, ctx.signal);
+    await services.workspaces.sweep(mine, ctx.signal);
+    state.sandbox = await services.sandboxes.acquire({
+      runId: ctx.runId,
+      image: repoConfig.image,
+      services: repoConfig.services.map((s) => ({
+        name: s.name,
+        image: s.image,
+        env: s.env,
+        command: s.command,
+        health: s.health,
+      })),
+      networkAllowlist: repoConfig.network.allow,
+      signal: ctx.signal,
+    });
+    const existing = job.branch !== undefined;
+    state.workspace = await services.workspaces.prepare({
+      runId: ctx.runId,
+      owner,
+      repo: name,
+      branch: job.branch ?? droidBranch(job.subject.number, issue.title),
+      mode: existing ? 'existing' : 'new',
+      dir: state.sandbox.workspaceDir,
+      fileOwner: state.sandbox.user,
+      signal: ctx.signal,
+    });
+    for (const command of repoConfig.install) {
+      const result = await state.sandbox.exec(command, { signal: ctx.signal });
+      await ctx.sink.emit({ type: 'install', command, exitCode: result.exitCode, durationMs: result.durationMs });
+    }
+    ctx.log.info({ branch: state.workspace.branch, sandbox: state.sandbox.backend }, 'workspace ready');
+  },
+};

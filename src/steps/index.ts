@@ -1,0 +1,22 @@
+import type { RunContext } from '../engine/run-context.js';
+import type { StepImpl } from '../engine/run-steps.js';
+import { approve } from './approve.js';
+import { checkout } from './checkout.js';
+import { code } from './code.js';
+import { plan } from './plan.js';
+import { publish } from './publish.js';
+import { report } from './report.js';
+import { review } from './review.js';
+import { test } from './test.js';
+
+/** Step kinds this release implements; a workflow naming another fails validation before it runs. */
+export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
+  checkout,
+  plan,
+  approve,
+  code,
+  test,
+  review,
+  publish,
+  report,
+};

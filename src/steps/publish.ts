@@ -1,0 +1,81 @@
+import type { RunContext } from '../engine/run-context.js';
+import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
+import { redact } from '../util/redact.js';
+
+/**
+ * Commits and pushes the droid's branch from the host, then opens or updates the one PR for it
+ * (looked up by head branch: a retry, a crash or a redelivery never opens a second one) and adds
+ * the `droidworks/tests` check run on the head commit.
+ */
+export const publish: StepImpl<RunContext> = {
+  async run(ctx) {
+    const { state, job, services, repoConfig } = ctx;
+    if (!state.workspace || !state.issue) throw new Error('publish needs the checkout step first');
+    const { owner, name } = job.repo;
+    const failing = state.tests !== undefined && !state.tests.passed;
+    if (failing && repoConfig.onTestsFailing === 'none')
+      throw new StepFailedError('publish', `the tests still fail after ${state.tests!.round} round(s); no pull request is opened (onTestsFailing: none)`);
+    const diff = await state.workspace.diff(ctx.signal);
+    const files = [...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1]!);
+    const summary = redact(state.agent?.summary ?? '', services.secrets);
+    const title = job.subject.type === 'issue' ? `${failing ? '[WIP] ' : ''}Fix #${job.subject.number}: ${state.issue.title}` : state.issue.title;
+    const pushed = await state.workspace.commitAndPush({
+      message: `${title}\n\n${summary}\n\nRun: ${ctx.runId}`.trim(),
+      signal: ctx.signal,
+    });
+    if (!pushed.pushed && files.length === 0 && job.subject.type === 'issue')
+      throw new StepFailedError('publish', 'the droid finished without changing any file, so there is nothing to propose');
+    state.headSha = pushed.sha;
+    await ctx.sink.emit({ type: 'pushed', branch: state.workspace.branch, sha: pushed.sha, rebased: pushed.rebased });
+
+    if (job.subject.type === 'issue') {
+      const repo = { owner, repo: name };
+      const { branch: base } = await services.github.getDefaultBranchSha(repo, { signal: ctx.signal });
+      const { pullRequest: pr, created } = await services.github.upsertPullRequest(repo, {
+        head: state.workspace.branch,
+        base,
+        title,
+        body: pullRequestBody(ctx, files, summary, failing),
+        draft: failing,
+      });
+      state.pullRequest = { number: pr.number, url: pr.htmlUrl, draft: failing };
+      await ctx.sink.emit({ type: 'pull_request', number: pr.number, created, draft: failing });
+    }
+    if (state.tests) {
+      await services.github.createCheckRun({ owner, repo: name }, {
+        name: 'droidworks/tests',
+        headSha: pushed.sha,
+        conclusion: state.tests.passed ? 'success' : 'failure',
+        externalId: ctx.runId,
+        output: {
+          title: state.tests.passed ? 'Tests pass' : `Tests fail (${state.tests.failedTests.length || 'some'} failing)`,
+          summary: `\`${state.tests.command}\` exited ${state.tests.exitCode} in round ${state.tests.round}.`,
+          text: '```\n' + redact(state.tests.output.slice(-30_000), services.secrets) + '\n```',
+        },
+      });
+    }
+    await ctx.progress(true);
+    return { saved: { pr: state.pullRequest?.number ?? null, sha: pushed.sha } };
+  },
+};
+
+function pullRequestBody(ctx: RunContext, files: string[], summary: string, failing: boolean): string {
+  const { state, job } = ctx;
+  const tests = state.tests;
+  const cost = state.costUsd === null ? 'unknown' : `$${state.costUsd.toFixed(2)}`;
+  return [
+    failing ? '> ⚠️ The tests still fail; this draft shows the attempt and the failure report.\n' : '',
+    '## Summary',
+    summary || '_The agent gave no summary._',
+    state.plan?.length ? `## Plan\n${state.plan.map((p) => `- [x] ${p}`).join('\n')}` : '',
+    tests
+      ? `## Tests\n\`${tests.command}\`: ${tests.passed ? 'passing' : 'failing'} (round ${tests.round}, ${(tests.durationMs / 1000).toFixed(1)} s)${tests.failedTests.length ? `\nFailing: ${tests.failedTests.map((t) => `\`${t}\``).join(', ')}` : ''}`
+      : '## Tests\nNo test command was found.',
+    `## Files changed\n${files.map((f) => `- \`${f}\``).join('\n') || '_none_'}`,
+    `<sub>droidworks run \`${ctx.runId}\` · ${state.tokens.toLocaleString('en-US')} tokens · ${cost} · requested by @${job.requestedBy}</sub>`,
+    '',
+    `Closes #${job.subject.number}`,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}

@@ -1,0 +1,18 @@
+import type { RunContext } from '../engine/run-context.js';
+import type { StepImpl } from '../engine/run-steps.js';
+
+/** Final state in the progress comment and the `droid:done` / `droid:failed` label on the subject. */
+export const report: StepImpl<RunContext> = {
+  async run(ctx) {
+    const { state, job, services, repoConfig } = ctx;
+    const { owner, name } = job.repo;
+    if (state.status === 'running') state.status = 'succeeded';
+    await ctx.progress(true);
+    if (state.status === 'cancelled') return;
+    const { done, failed } = repoConfig.labels;
+    const [add, remove] = state.status === 'succeeded' ? [done, failed] : [failed, done];
+    const issue = { owner, repo: name, issueNumber: job.subject.number };
+    await services.github.addLabels(issue, [add]);
+    await services.github.removeLabel(issue, remove);
+  },
+};

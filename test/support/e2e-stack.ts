@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Writable } from 'node:stream';
+import { startStack, type Stack } from '../../src/demo/start-stack.js';
+import { createLogger } from '../../src/util/logger.js';
+import { startFakeModelServer, type FakeModelServer } from './fake-model-server.js';
+import { scriptedHandler } from './scripted-model.js';
+
+export const run = promisify(execFile);
+
+export interface E2E {
+  readonly stack: Stack;
+  readonly model: FakeModelServer;
+  /** Every log line droidworks wrote, for "no secret in logs" assertions. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The whole product on loopback for end-to-end tests: the forge, a real Redis, the real gateway and
+ * worker with the Docker sandbox, and the fake model server speaking both wire formats (the planner
+ * and reviewer through the Anthropic SDK, the coder through the OpenAI SDK).
+ */
+export async function startE2E(
+  redisUrl: string,
+  options: { env?: Record<string, string>; lockDurationMs?: number; noWorker?: boolean } = {},
+): Promise<E2E> {
+  const model = await startFakeModelServer({ handler: scriptedHandler() });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logs.push(chunk.toString());
+        cb();
+      },
+    }),
+  });
+  const stack = await startStack({
+    logger,
+    redisUrl,
+    lockDurationMs: options.lockDurationMs,
+    noWorker: options.noWorker,
+    env: {
+      OPENAI_API_KEY: 'sk-test-openai-key-0123456789abcdef',
+      OPENAI_BASE_URL: model.openaiBaseUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-test-key-0123456789abcdef',
+      ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+      DROIDWORKS_MODEL_PLANNER: 'anthropic:claude-haiku-4-5',
+      DROIDWORKS_MODEL_CODER: 'openai:gpt-5.1',
+      DROIDWORKS_MODEL_REVIEWER: 'anthropic:claude-haiku-4-5',
+      DROIDWORKS_MODEL_SUMMARIZER: 'openai:gpt-5-mini',
+      DROIDWORKS_SANDBOX_MEMORY_MB: '512',
+      DROIDWORKS_COMMAND_TIMEOUT_SEC: '60',
+      ...options.env,
+    },
+  });
+  return {
+    stack,
+    model,
+    logs,
+    async close() {
+      await stack.close();
+      await model.close();
+    },
+  };
+}
+
+/** Clones `branch` of the forge repository and runs its tests on the host, as a reviewer would. */
+export async function testsPassOnBranch(stack: Stack, branch: string): Promise<{ passed: boolean; output: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'dw-check-'));
+  try {
+    const token = stack.forge.installationToken(stack.repo.owner);
+    const auth = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+    await run('git', ['-c', `http.extraHeader=${auth}`, 'clone', '--quiet', '--branch', branch, stack.forge.gitUrl(stack.repo.owner, stack.repo.name), dir]);
+    try {
+      const { stdout, stderr } = await run('node', ['--test'], { cwd: dir });
+      return { passed: true, output: stdout + stderr };
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      return { passed: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Containers labelled as droidworks' that still exist. */
+export async function droidworksContainers(): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', '-aq', '--filter', 'label=droidworks.managed=true']);
+  return stdout.split('\n').filter(Boolean);
+}
