@@ -1,0 +1,170 @@
+/**
+ * One target of bench/webhooks.ts, run in a child process of its own so the server and the load
+ * generator do not share an event loop: `node --import tsx bench/webhooks-target.ts <target>`.
+ *
+ * - `droidworks`: the real gateway (Hono on @hono/node-server, real verifier, micro-batched intake
+ *   writer, real BullMQ queue), wired as `droidworks gateway` wires it.
+ * - `probot`: a minimal Probot 14 app on a plain node http server whose `issue_comment.created`
+ *   handler enqueues the same intake job with `queue.add` (Probot answers after handlers finish).
+ *
+ * Each target starts a private redis-server (no persistence), logs JSON at `info` to stdout (the
+ * parent points stdout at /dev/null), and tells the parent over IPC where it listens. It stops on
+ * SIGTERM, SIGINT or when the parent goes away, and always stops its redis-server.
+ */
+import { createServer, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Probot, createNodeMiddleware } from 'probot';
+import { createGatewayApp } from '../src/gateway/app.js';
+import { createGatewayMetrics } from '../src/gateway/metrics.js';
+import { routeEvent, type RouteSettings } from '../src/gateway/route-event.js';
+import { createWebhookVerifier } from '../src/github/verify-webhook.js';
+import { startEmbeddedRedis } from '../src/queue/embedded-redis.js';
+import { createIntakeWriter } from '../src/queue/intake-writer.js';
+import { intakeJobId } from '../src/queue/jobs.js';
+import { createQueues, QUEUE_NAMES } from '../src/queue/queues.js';
+import { createRedisConnection } from '../src/queue/redis-connection.js';
+import { createLogger, type Logger } from '../src/util/logger.js';
+
+export const BENCH_SECRET = 'bench-webhook-secret';
+export const BENCH_PREFIX = 'bench';
+export const WEBHOOK_PATH = '/webhooks/github';
+export const TARGETS = ['droidworks', 'probot'] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** What the child tells the parent once it listens. */
+export interface TargetReady {
+  readonly type: 'ready';
+  readonly url: string;
+  readonly redisUrl: string;
+  /** Redis list that holds the ids of waiting intake jobs. */
+  readonly waitKey: string;
+}
+
+const SETTINGS: RouteSettings = {
+  triggerLabel: 'droid',
+  commandPrefix: '/droid',
+  botLogin: 'droidworks[bot]',
+};
+
+async function startDroidworks(redisUrl: string, logger: Logger) {
+  const redis = createRedisConnection(redisUrl, { role: 'producer' });
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve);
+    redis.once('error', reject);
+  });
+  const queues = createQueues(redis, BENCH_PREFIX);
+  const app = createGatewayApp({
+    verifier: createWebhookVerifier(BENCH_SECRET),
+    intake: createIntakeWriter(redis, queues),
+    settings: SETTINGS,
+    logger: logger.child({ component: 'gateway' }),
+    metrics: createGatewayMetrics({ collectDefaults: true }),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  return {
+    server,
+    async close() {
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
+
+async function startProbot(redisUrl: string, logger: Logger) {
+  const redis = createRedisConnection(redisUrl, { role: 'producer' });
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve);
+    redis.once('error', reject);
+  });
+  const queues = createQueues(redis, BENCH_PREFIX);
+  const probot = new Probot({ githubToken: 'bench-not-used', secret: BENCH_SECRET, log: logger });
+  const middleware = await createNodeMiddleware(
+    (app) => {
+      app.on('issue_comment.created', async (context) => {
+        // The same routing and the same job as the gateway: only the HTTP and Redis paths differ.
+        const routed = routeEvent(
+          context.name,
+          context.payload as unknown as Record<string, unknown>,
+          SETTINGS,
+        );
+        if (!routed.accepted) return;
+        await queues.intake.add(
+          routed.job.kind,
+          { ...routed.job, deliveryId: context.id, receivedAt: Date.now() },
+          { jobId: intakeJobId(context.id) },
+        );
+      });
+    },
+    { probot, webhooksPath: WEBHOOK_PATH },
+  );
+  const server = createServer((req, res) => {
+    void middleware(req, res, () => {
+      res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    async close() {
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
+
+async function main(target: Target): Promise<void> {
+  const redisServer = await startEmbeddedRedis();
+  let stopping: Promise<void> | undefined;
+  let running: { server: Server; close(): Promise<void> } | undefined;
+  const stop = (code: number): Promise<void> =>
+    (stopping ??= (async () => {
+      const timer = setTimeout(() => process.exit(code), 5000).unref();
+      try {
+        if (running) {
+          running.server.closeAllConnections();
+          await new Promise<void>((resolve) => running?.server.close(() => resolve()));
+          await running.close();
+        }
+      } catch (err) {
+        console.error(`${target}: error while stopping, exiting anyway`, err);
+      } finally {
+        await redisServer.stop();
+        clearTimeout(timer);
+        process.exit(code);
+      }
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop(0));
+  process.once('disconnect', () => void stop(0));
+  try {
+    const logger = createLogger({ level: 'info' });
+    running =
+      target === 'droidworks'
+        ? await startDroidworks(redisServer.url, logger)
+        : await startProbot(redisServer.url, logger);
+    const address = running.server.address();
+    if (!address || typeof address === 'string') throw new Error('server has no TCP address');
+    const ready: TargetReady = {
+      type: 'ready',
+      url: `http://127.0.0.1:${address.port}`,
+      redisUrl: redisServer.url,
+      waitKey: `${BENCH_PREFIX}:${QUEUE_NAMES.intake}:wait`,
+    };
+    process.send?.(ready);
+  } catch (err) {
+    console.error(`${target}: could not start`, err);
+    await stop(1);
+  }
+}
+
+// Runs only as the child's entry point; bench/webhooks.ts imports the constants above.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const target = process.argv[2];
+  if (!TARGETS.includes(target as Target)) {
+    console.error(`usage: webhooks-target.ts <${TARGETS.join('|')}>`);
+    process.exit(2);
+  }
+  await main(target as Target);
+}

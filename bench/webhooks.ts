@@ -1,0 +1,457 @@
+/**
+ * Webhook intake benchmark: signed `issue_comment.created` deliveries (`/droid status`, each with a
+ * unique X-GitHub-Delivery) on loopback to (a) the real droidworks gateway and (b) a minimal
+ * Probot 14 app whose handler enqueues the same BullMQ job with `queue.add`. Each target runs in a
+ * child process of its own (bench/webhooks-target.ts) with a private redis-server, one after the
+ * other.
+ *
+ * Phases per target: a short warm-up; saturation (autocannon, 64 connections, 8 s) → accepted/s;
+ * a paced open-loop 1,000 deliveries/s for 8 s → p50/p99 from request to 2xx. After each phase the
+ * waiting jobs in Redis are compared with the 2xx answers: lost (2xx but no job) and duplicated
+ * (two jobs for one delivery, or a job for a delivery never sent).
+ *
+ * Targets (issue 2): at least 2x Probot's saturated throughput; p99 < 10 ms at 1,000/s; zero lost
+ * or duplicated jobs. Prints, never asserts.
+ *
+ * Run: npx tsx bench/webhooks.ts
+ * Profile: BENCH_CPU_PROF=/tmp/prof npx tsx bench/webhooks.ts (one .cpuprofile per target)
+ * One target only: BENCH_TARGETS=droidworks npx tsx bench/webhooks.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { BENCH_SECRET, TARGETS, WEBHOOK_PATH, type Target, type TargetReady } from './webhooks-target.js';
+
+const SATURATION = { connections: 64, seconds: 8 };
+const WARMUP = { connections: 16, seconds: 2 };
+const PACED = { rate: 1000, seconds: 8 };
+/** Distinct signed bodies (distinct comment ids); delivery ids are unique per request. */
+const BODY_RING = 1024;
+/** The whole run stops by itself after this long, whatever happens. */
+const WATCHDOG_MS = 180_000;
+
+// autocannon ships no types; this is the part of its programmatic API used here.
+interface CannonRequest {
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+type CannonContext = { i?: number };
+interface CannonOptions {
+  url: string;
+  method: 'POST';
+  connections: number;
+  duration: number;
+  timeout: number;
+  requests: Array<{
+    setupRequest(req: CannonRequest, context: CannonContext): CannonRequest;
+    onResponse(status: number, body: string, context: CannonContext): void;
+  }>;
+}
+interface CannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+type Autocannon = (
+  opts: CannonOptions,
+  done: (err: Error | null, result: CannonResult) => void,
+) => EventEmitter;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+interface ExampleGroup {
+  name: string;
+  examples: Array<Record<string, unknown>>;
+}
+
+/** A real `issue_comment.created` payload from @octokit/webhooks-examples, made a droid command. */
+function signedBodies(): Array<{ body: Buffer; signature: string }> {
+  const groups = createRequire(import.meta.url)(
+    '@octokit/webhooks-examples/api.github.com/index.json',
+  ) as ExampleGroup[];
+  const example = groups
+    .find((g) => g.name === 'issue_comment')
+    ?.examples.find((e) => e.action === 'created' && e.installation !== undefined);
+  if (!example) throw new Error('no issue_comment.created example in @octokit/webhooks-examples');
+  const comment = example.comment as Record<string, unknown>;
+  return Array.from({ length: BODY_RING }, (_, i) => {
+    const body = Buffer.from(
+      JSON.stringify({ ...example, comment: { ...comment, id: 1_000_000 + i, body: '/droid status' } }),
+    );
+    const signature = `sha256=${createHmac('sha256', BENCH_SECRET).update(body).digest('hex')}`;
+    return { body, signature };
+  });
+}
+
+/** Headers GitHub sends, for request `i` of a phase. */
+function headersFor(deliveryId: string, signature: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'GitHub-Hookshot/bench',
+    'x-github-event': 'issue_comment',
+    'x-github-delivery': deliveryId,
+    'x-hub-signature-256': signature,
+  };
+}
+
+interface PhaseOutcome {
+  /** Requests written. */
+  readonly sent: number;
+  /** Delivery indexes answered 2xx. */
+  readonly ok: Uint8Array;
+  readonly accepted: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly seconds: number;
+  /** Request-to-2xx latencies in ms (paced phase only). */
+  readonly latencies?: number[];
+}
+
+const RUN_TAG = randomBytes(3).toString('hex');
+const deliveryId = (phase: string, i: number): string => `${RUN_TAG}-${phase}-${i}`;
+
+/** Closed-loop saturation with autocannon: every request a new delivery id. */
+function saturate(
+  url: string,
+  phase: string,
+  bodies: ReturnType<typeof signedBodies>,
+  load: { connections: number; seconds: number },
+): Promise<PhaseOutcome> {
+  const ok = new Uint8Array(4_000_000);
+  let next = 0;
+  let accepted = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${url}${WEBHOOK_PATH}`,
+        method: 'POST',
+        connections: load.connections,
+        duration: load.seconds,
+        timeout: 10,
+        requests: [
+          {
+            setupRequest(req, context) {
+              const i = next++;
+              const signed = bodies[i % bodies.length]!;
+              context.i = i;
+              req.headers = headersFor(deliveryId(phase, i), signed.signature);
+              req.body = signed.body;
+              return req;
+            },
+            onResponse(status, _body, context) {
+              // One request in flight per connection, so the context names the delivery answered.
+              if (status >= 200 && status < 300 && context.i !== undefined && ok[context.i] === 0) {
+                ok[context.i] = 1;
+                accepted++;
+              }
+            },
+          },
+        ],
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        resolve({
+          sent: next,
+          ok,
+          accepted,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+          seconds: result.duration,
+        });
+      },
+    );
+  });
+}
+
+/**
+ * Open-loop fixed rate: request `i` leaves at `i / rate` s whatever the earlier ones are doing, so
+ * a slow answer cannot hold back the next request (autocannon's `overallRate` sends each second's
+ * budget as a burst and then waits, which measures a burst, not a steady rate).
+ */
+function paced(
+  url: string,
+  phase: string,
+  bodies: ReturnType<typeof signedBodies>,
+  load: { rate: number; seconds: number },
+): Promise<PhaseOutcome> {
+  const target = new URL(`${url}${WEBHOOK_PATH}`);
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const total = load.rate * load.seconds;
+  const ok = new Uint8Array(total);
+  const latencies: number[] = [];
+  let sent = 0;
+  let answered = 0;
+  let accepted = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(drainTimer);
+      agent.destroy();
+      resolve({
+        sent,
+        ok,
+        accepted,
+        non2xx,
+        errors: errors + (sent - answered),
+        seconds: (performance.now() - started) / 1000,
+        latencies,
+      });
+    };
+    let drainTimer: NodeJS.Timeout | undefined;
+    const settle = (): void => {
+      answered++;
+      if (sent === total && answered === total) finish();
+    };
+    const send = (i: number): void => {
+      const signed = bodies[i % bodies.length]!;
+      const headers = headersFor(deliveryId(phase, i), signed.signature);
+      headers['content-length'] = String(signed.body.length);
+      const t0 = performance.now();
+      const req = request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              latencies.push(performance.now() - t0);
+              ok[i] = 1;
+              accepted++;
+            } else non2xx++;
+            settle();
+          });
+        },
+      );
+      req.once('error', () => {
+        errors++;
+        settle();
+      });
+      req.end(signed.body);
+    };
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * load.rate) / 1000));
+      while (sent < due) send(sent++);
+      if (sent < total) setTimeout(tick, 1);
+      // Answers still missing 5 s after the last request are counted as errors.
+      else drainTimer = setTimeout(finish, 5000);
+    };
+    tick();
+  });
+}
+
+interface JobCheck {
+  readonly jobs: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  /** Jobs stored for deliveries that got no 2xx (in flight when the load stopped, or timed out). */
+  readonly unacknowledged: number;
+}
+
+/** Waits until the wait list stops growing, then compares its job ids with the 2xx answers. */
+async function checkJobs(
+  redis: Redis,
+  waitKey: string,
+  phase: string,
+  outcome: PhaseOutcome,
+): Promise<JobCheck> {
+  let last = -1;
+  for (let i = 0; i < 50; i++) {
+    const len = await redis.llen(waitKey);
+    if (len === last) break;
+    last = len;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ids = await redis.lrange(waitKey, 0, -1);
+  const marker = `delivery-${RUN_TAG}-${phase}-`;
+  const seen = new Uint8Array(outcome.ok.length);
+  let jobs = 0;
+  let duplicated = 0;
+  let unacknowledged = 0;
+  for (const id of ids) {
+    if (!id.startsWith(marker)) continue;
+    jobs++;
+    const i = Number(id.slice(marker.length));
+    if (!Number.isInteger(i) || i < 0 || i >= outcome.sent || seen[i] === 1) {
+      duplicated++;
+      continue;
+    }
+    seen[i] = 1;
+    if (outcome.ok[i] !== 1) unacknowledged++;
+  }
+  let lost = 0;
+  for (let i = 0; i < outcome.sent; i++) if (outcome.ok[i] === 1 && seen[i] !== 1) lost++;
+  return { jobs, lost, duplicated, unacknowledged };
+}
+
+interface RunningTarget {
+  readonly ready: TargetReady;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** Starts a target in a child process and waits until it listens. */
+function startTarget(target: Target): Promise<RunningTarget> {
+  const profDir = process.env.BENCH_CPU_PROF;
+  const args = [
+    ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('./webhooks-target.ts', import.meta.url)),
+    target,
+  ];
+  // stdout (the targets' JSON logs) goes to /dev/null; errors reach our stderr.
+  const child = spawn(process.execPath, args, {
+    cwd: dirname(BENCH_DIR),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => children.delete(child));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${target} did not start within 30 s`));
+    }, 30_000);
+    child.once('message', (message: TargetReady) => {
+      clearTimeout(timer);
+      resolve({ ready: message, stop });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${target} exited before listening (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+interface TargetRow {
+  readonly target: Target;
+  readonly saturated: PhaseOutcome;
+  readonly saturatedJobs: JobCheck;
+  readonly fixed: PhaseOutcome;
+  readonly fixedJobs: JobCheck;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
+}
+
+async function benchTarget(target: Target, bodies: ReturnType<typeof signedBodies>): Promise<TargetRow> {
+  const running = await startTarget(target);
+  const redis = new Redis(running.ready.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const { url, waitKey } = running.ready;
+    console.log(`${target}: listening at ${url}; warm-up ${WARMUP.seconds} s`);
+    await saturate(url, 'warmup', bodies, WARMUP);
+    console.log(`${target}: saturation, ${SATURATION.connections} connections for ${SATURATION.seconds} s`);
+    const saturated = await saturate(url, 'sat', bodies, SATURATION);
+    const saturatedJobs = await checkJobs(redis, waitKey, 'sat', saturated);
+    console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s`);
+    const fixed = await paced(url, 'rate', bodies, PACED);
+    const fixedJobs = await checkJobs(redis, waitKey, 'rate', fixed);
+    return { target, saturated, saturatedJobs, fixed, fixedJobs };
+  } finally {
+    redis.disconnect();
+    await running.stop();
+  }
+}
+
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 8000).unref();
+        }),
+    ),
+  );
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    console.error(`webhooks bench: ${signal}, stopping the targets`);
+    void stopChildren().finally(() => process.exit(130));
+  });
+// Last resort if the parent dies without the graceful path: the children stop when IPC closes.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
+const watchdog = setTimeout(() => {
+  console.error(`webhooks bench: still running after ${WATCHDOG_MS / 1000} s, stopping`);
+  void stopChildren().finally(() => process.exit(1));
+}, WATCHDOG_MS);
+watchdog.unref();
+
+const bodies = signedBodies();
+const only = (process.env.BENCH_TARGETS ?? '').split(',').filter(Boolean);
+const rows: TargetRow[] = [];
+try {
+  for (const target of TARGETS)
+    if (only.length === 0 || only.includes(target)) rows.push(await benchTarget(target, bodies));
+} finally {
+  await stopChildren();
+}
+
+const rateOf = (r: TargetRow): number => r.saturated.accepted / r.saturated.seconds;
+console.log(
+  `\nwebhook intake, issue_comment.created (${bodies[0]?.body.length ?? 0}-byte body), loopback, 2xx only once the job is in Redis`,
+);
+console.table(
+  rows.map((r) => {
+    const sorted = [...(r.fixed.latencies ?? [])].sort((a, b) => a - b);
+    return {
+      target: r.target,
+      'accepted/s @64 conn': Math.round(rateOf(r)),
+      [`p50 ms @${PACED.rate}/s`]: pct(sorted, 0.5).toFixed(2),
+      [`p99 ms @${PACED.rate}/s`]: pct(sorted, 0.99).toFixed(2),
+      lost: r.saturatedJobs.lost + r.fixedJobs.lost,
+      duplicated: r.saturatedJobs.duplicated + r.fixedJobs.duplicated,
+      'non-2xx/errors': r.saturated.non2xx + r.saturated.errors + r.fixed.non2xx + r.fixed.errors,
+      'jobs / 2xx': `${r.saturatedJobs.jobs + r.fixedJobs.jobs} / ${r.saturated.accepted + r.fixed.accepted}`,
+    };
+  }),
+);
+const dw = rows.find((r) => r.target === 'droidworks');
+const pb = rows.find((r) => r.target === 'probot');
+if (dw && pb) {
+  const ratio = rateOf(dw) / rateOf(pb);
+  const sorted = [...(dw.fixed.latencies ?? [])].sort((a, b) => a - b);
+  const p99 = pct(sorted, 0.99);
+  const lost = dw.saturatedJobs.lost + dw.fixedJobs.lost;
+  const dup = dw.saturatedJobs.duplicated + dw.fixedJobs.duplicated;
+  console.log(
+    `droidworks/probot saturated throughput: ${ratio.toFixed(2)}x (${ratio >= 2 ? 'meets' : 'misses'} >= 2x)`,
+  );
+  console.log(
+    `droidworks p99 at ${PACED.rate}/s: ${p99.toFixed(2)} ms (${p99 < 10 ? 'meets' : 'misses'} < 10 ms)`,
+  );
+  console.log(
+    `droidworks lost ${lost}, duplicated ${dup} (${lost === 0 && dup === 0 ? 'meets' : 'misses'} zero)`,
+  );
+  for (const r of rows) {
+    const stray = r.saturatedJobs.unacknowledged + r.fixedJobs.unacknowledged;
+    if (stray > 0)
+      console.log(`${r.target}: ${stray} job(s) stored for deliveries still in flight when the load stopped`);
+  }
+}
