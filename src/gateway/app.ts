@@ -51,14 +51,23 @@ export function createGatewayApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
   const { metrics } = deps;
 
+  const tooLarge = (): never => {
+    throw new WebhookRejected(413, 'too_large', `body exceeds ${MAX_WEBHOOK_BYTES} bytes`);
+  };
+  const streamingLimit = bodyLimit({ maxSize: MAX_WEBHOOK_BYTES, onError: tooLarge });
+
   app.post(
     '/webhooks/github',
-    bodyLimit({
-      maxSize: MAX_WEBHOOK_BYTES,
-      onError: () => {
-        throw new WebhookRejected(413, 'too_large', `body exceeds ${MAX_WEBHOOK_BYTES} bytes`);
-      },
-    }),
+    (c, next) => {
+      // With a Content-Length (GitHub always sends one) the header decides, as bodyLimit would, but
+      // without touching `c.req.raw.body`: that would make @hono/node-server build a web stream
+      // and lose its direct read of the request, which costs more than the rest of the delivery.
+      const length = c.req.header('content-length');
+      if (length !== undefined && c.req.header('transfer-encoding') === undefined)
+        return parseInt(length, 10) > MAX_WEBHOOK_BYTES ? tooLarge() : next();
+      // Chunked bodies are counted while streaming and refused at the limit.
+      return streamingLimit(c, next);
+    },
     async (c) => {
       const started = performance.now();
       const event = c.req.header('x-github-event');
