@@ -22,6 +22,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -32,6 +33,8 @@ const WARMUP = { connections: 16, seconds: 2 };
 const PACED = { rate: 1000, seconds: 8 };
 /** Distinct signed bodies (distinct comment ids); delivery ids are unique per request. */
 const BODY_RING = 1024;
+/** Pause between saturation and the paced phase. */
+const SETTLE_MS = 2000;
 /** The whole run stops by itself after this long, whatever happens. */
 const WATCHDOG_MS = 180_000;
 
@@ -364,6 +367,8 @@ async function benchTarget(target: Target, bodies: ReturnType<typeof signedBodie
     console.log(`${target}: saturation, ${SATURATION.connections} connections for ${SATURATION.seconds} s`);
     const saturated = await saturate(url, 'sat', bodies, SATURATION);
     const saturatedJobs = await checkJobs(redis, waitKey, 'sat', saturated);
+    // Let the target drain what saturation left behind (log buffers, GC) before timing latency.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s`);
     const fixed = await paced(url, 'rate', bodies, PACED);
     const fixedJobs = await checkJobs(redis, waitKey, 'rate', fixed);
@@ -404,6 +409,10 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 const bodies = signedBodies();
+const [load1] = loadavg();
+console.log(
+  `load average ${load1?.toFixed(2)} on ${availableParallelism()} cores before the run${(load1 ?? 0) > 1 ? ' (busy machine: expect noisy figures)' : ''}`,
+);
 const only = (process.env.BENCH_TARGETS ?? '').split(',').filter(Boolean);
 const rows: TargetRow[] = [];
 try {
