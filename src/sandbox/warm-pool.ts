@@ -20,11 +20,14 @@ export interface WarmPoolOptions {
  * use: `take` hands one out and refills in the background. Creation failures are logged and
  * retried with backoff; they never reach `acquire`, which then simply creates a cold container.
  */
+const REFILL_DELAY_MS = 250;
+
 export class WarmPool {
   private readonly idle: WarmContainer[] = [];
   private creating = 0;
   private closed = false;
   private failures = 0;
+  private refillTimer: NodeJS.Timeout | undefined;
   private readonly stop = new AbortController();
   private readonly waiters = new Set<() => void>();
 
@@ -34,7 +37,9 @@ export class WarmPool {
 
   take(): WarmContainer | undefined {
     const entry = this.idle.shift();
-    this.refill();
+    // Refill a moment later, so creating the next container does not compete with this run's first command.
+    clearTimeout(this.refillTimer);
+    this.refillTimer = setTimeout(() => this.refill(), REFILL_DELAY_MS);
     return entry;
   }
 
@@ -60,6 +65,7 @@ export class WarmPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     this.stop.abort();
     const entries = this.idle.splice(0);
     await Promise.all(entries.map((e) => this.destroy(e)));

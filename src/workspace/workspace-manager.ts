@@ -162,6 +162,7 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
       mirror,
       async () => {
         await refreshMirror(p.owner, p.repo, mirror, p.signal);
+        const fetched = performance.now();
         let start: string;
         if (mode === 'existing') start = `refs/remotes/origin/${p.branch}`;
         else if (p.base) start = `refs/remotes/origin/${p.base}`;
@@ -180,6 +181,10 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
           secrets,
           signal: p.signal,
         });
+        runLog.debug(
+          { fetchMs: Math.round(fetched - started), worktreeMs: Math.round(performance.now() - fetched) },
+          'workspace mirror fetched and worktree added',
+        );
         const dotGit = (await readFile(join(dir, '.git'), 'utf8')).trim();
         const adminDir = resolve(dir, dotGit.replace(/^gitdir:\s*/, ''));
         await writeFile(join(adminDir, MARKER), JSON.stringify({ runId: p.runId, branch: p.branch, dir }));
