@@ -24,8 +24,14 @@ export interface ContextOverrides {
 }
 
 /** Builds every adapter once, from configuration; passed down explicitly (no singletons). */
-export function createContext(config: Config, logger: Logger, redis: Redis, overrides: ContextOverrides = {}): RunServices {
-  const github = overrides.github ?? createGitHubHost(config.github, { logger: logger.child({ component: 'github' }) });
+export function createContext(
+  config: Config,
+  logger: Logger,
+  redis: Redis,
+  overrides: ContextOverrides = {},
+): RunServices {
+  const github =
+    overrides.github ?? createGitHubHost(config.github, { logger: logger.child({ component: 'github' }) });
   const gitBase = gitBaseUrl(config.github.apiUrl);
   const secrets = [
     config.github.auth?.kind === 'token' ? config.github.auth.token : undefined,
@@ -38,7 +44,8 @@ export function createContext(config: Config, logger: Logger, redis: Redis, over
     config,
     logger,
     github,
-    models: overrides.models ?? createModelRouter(config.models, { logger: logger.child({ component: 'models' }) }),
+    models:
+      overrides.models ?? createModelRouter(config.models, { logger: logger.child({ component: 'models' }) }),
     sandboxes: createSandboxProvider(config.sandbox, {
       logger: logger.child({ component: 'sandbox' }),
       workRoot: join(config.dataDir, 'sandboxes'),
@@ -53,10 +60,13 @@ export function createContext(config: Config, logger: Logger, redis: Redis, over
     ledger: new RunLedger(redis, config.queuePrefix),
     workflows: async (repoFiles) => {
       const loaded = await loadWorkflows({ builtinDir: builtinWorkflowsDir(), repoFiles });
-      for (const p of loaded.problems) logger.error({ source: p.source, problems: p.problems }, 'invalid workflow left out');
+      for (const p of loaded.problems)
+        logger.error({ source: p.source, problems: p.problems }, 'invalid workflow left out');
       return loaded.workflows;
     },
-    dashboardUrl: config.publicUrl ? (runId) => `${config.publicUrl}/runs/${encodeURIComponent(runId)}` : undefined,
+    dashboardUrl: config.publicUrl
+      ? (runId) => `${config.publicUrl}/runs/${encodeURIComponent(runId)}`
+      : undefined,
     secrets,
   };
 }

@@ -19,16 +19,27 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
   const extraEnv: Record<string, string> = {};
   for (const key of Object.keys(env)) {
-    if (/^(OPENAI_|ANTHROPIC_|DROIDWORKS_MODEL_|DROIDWORKS_SANDBOX|DROIDWORKS_RUNNER_IMAGE)/.test(key) && env[key])
+    if (
+      /^(OPENAI_|ANTHROPIC_|DROIDWORKS_MODEL_|DROIDWORKS_SANDBOX|DROIDWORKS_RUNNER_IMAGE)/.test(key) &&
+      env[key]
+    )
       extraEnv[key] = env[key]!;
   }
   let models;
   if (realKeys) {
     say('Model keys found: the real model drives the droid.');
   } else {
-    say('No OPENAI_API_KEY or ANTHROPIC_API_KEY: a SCRIPTED model drives the droid (same tools, same sandbox, canned answers).');
+    say(
+      'No OPENAI_API_KEY or ANTHROPIC_API_KEY: a SCRIPTED model drives the droid (same tools, same sandbox, canned answers).',
+    );
     const scripted = createScriptedProvider('openai');
-    const roles = loadConfig({ ...extraEnv, DROIDWORKS_MODEL_PLANNER: 'openai:scripted', DROIDWORKS_MODEL_CODER: 'openai:scripted', DROIDWORKS_MODEL_REVIEWER: 'openai:scripted', DROIDWORKS_MODEL_SUMMARIZER: 'openai:scripted' }).models;
+    const roles = loadConfig({
+      ...extraEnv,
+      DROIDWORKS_MODEL_PLANNER: 'openai:scripted',
+      DROIDWORKS_MODEL_CODER: 'openai:scripted',
+      DROIDWORKS_MODEL_REVIEWER: 'openai:scripted',
+      DROIDWORKS_MODEL_SUMMARIZER: 'openai:scripted',
+    }).models;
     models = createModelRouter(roles, { providers: { openai: scripted }, logger });
   }
 
@@ -38,7 +49,9 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
     const repo = stack.repo.full;
     say(`Forge up at ${stack.forge.webUrl}; repository ${repo} has a bug: ${SAMPLE_REPO.issue.body}`);
     const issue = stack.forge.createIssue(repo, { ...SAMPLE_REPO.issue, as: 'alice' });
-    say(`Issue #${issue.number} opened. alice (a writer) labels it \`droid\`; the forge sends a signed webhook to ${stack.gateway.url}/webhooks/github.`);
+    say(
+      `Issue #${issue.number} opened. alice (a writer) labels it \`droid\`; the forge sends a signed webhook to ${stack.gateway.url}/webhooks/github.`,
+    );
     stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
 
     const seen = new Set<string>();
@@ -47,7 +60,9 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const labels = stack.forge.issue(repo, issue.number).labels;
-      const comment = stack.forge.comments(repo, issue.number).find((c) => c.body.includes('droidworks:progress'));
+      const comment = stack.forge
+        .comments(repo, issue.number)
+        .find((c) => c.body.includes('droidworks:progress'));
       runId ??= /run=([^ ]+) -->/.exec(comment?.body ?? '')?.[1];
       if (runId && stack.services) {
         for (const e of await stack.services.ledger.events(runId)) {
@@ -62,13 +77,22 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
     const pr = stack.forge.pulls(repo)[0];
     const done = stack.forge.issue(repo, issue.number).labels.includes('droid:done');
     if (done && pr) {
-      say(`✅ Pull request #${pr.number} is open: ${pr.pull.headRef} → ${pr.pull.baseRef}, check droidworks/tests: success.`);
+      say(
+        `✅ Pull request #${pr.number} is open: ${pr.pull.headRef} → ${pr.pull.baseRef}, check droidworks/tests: success.`,
+      );
       say(`   See it: curl -s ${stack.forge.url}/repos/${repo}/pulls/${pr.number}`);
     } else {
       say('❌ The run did not succeed; the progress comment says why:');
-      console.log(stack.forge.comments(repo, issue.number).map((c) => c.body).join('\n---\n'));
+      console.log(
+        stack.forge
+          .comments(repo, issue.number)
+          .map((c) => c.body)
+          .join('\n---\n'),
+      );
     }
-    say('Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.');
+    say(
+      'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.',
+    );
     if (o.keep) {
       say('Running until Ctrl-C (--keep).');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

@@ -74,10 +74,17 @@ export async function runDoctor(env: NodeJS.ProcessEnv, envFile: string): Promis
     await check(
       'sandbox',
       async () => {
-        if (config.sandbox.backend === 'process') return 'process backend: NOTHING IS ISOLATED (development only)';
-        const { stdout } = await promisify(execFile)('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 });
-        await promisify(execFile)('docker', ['image', 'inspect', config.sandbox.image], { timeout: 10_000 }).catch(() => {
-          throw new Error(`Docker ${stdout.trim()} is up, but the runner image ${config.sandbox.image} is missing`);
+        if (config.sandbox.backend === 'process')
+          return 'process backend: NOTHING IS ISOLATED (development only)';
+        const { stdout } = await promisify(execFile)('docker', ['info', '--format', '{{.ServerVersion}}'], {
+          timeout: 10_000,
+        });
+        await promisify(execFile)('docker', ['image', 'inspect', config.sandbox.image], {
+          timeout: 10_000,
+        }).catch(() => {
+          throw new Error(
+            `Docker ${stdout.trim()} is up, but the runner image ${config.sandbox.image} is missing`,
+          );
         });
         return `Docker ${stdout.trim()}, runner image ${config.sandbox.image}`;
       },

@@ -12,7 +12,9 @@ import { serveGateway } from './serve-gateway.js';
 import { serveWorker } from './serve-worker.js';
 
 const program = new Command('droidworks')
-  .description('Self-hosted CI/CD droid orchestrator: GitHub issues and commands become tested pull requests.')
+  .description(
+    'Self-hosted CI/CD droid orchestrator: GitHub issues and commands become tested pull requests.',
+  )
   .option('--env-file <path>', 'read settings from this .env file too', '.env');
 
 function setup(require: LoadConfigOptions['require']): { config: Config; logger: Logger } {
@@ -66,10 +68,18 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
 
 program
   .command('start')
-  .description('gateway + worker in one process (the single-machine default; embedded Redis when REDIS_URL is unset)')
+  .description(
+    'gateway + worker in one process (the single-machine default; embedded Redis when REDIS_URL is unset)',
+  )
   .action(() => serve('start'));
-program.command('gateway').description('only the webhook gateway (scale out behind a load balancer)').action(() => serve('gateway'));
-program.command('worker').description('only a worker (any number, on any number of Docker hosts)').action(() => serve('worker'));
+program
+  .command('gateway')
+  .description('only the webhook gateway (scale out behind a load balancer)')
+  .action(() => serve('gateway'));
+program
+  .command('worker')
+  .description('only a worker (any number, on any number of Docker hosts)')
+  .action(() => serve('worker'));
 
 program
   .command('doctor')
@@ -86,12 +96,16 @@ program
   .description("print a run's state and ledger")
   .action(async (runId: string) => {
     const { config } = setup([]);
-    if (!config.redisUrl) throw new ConfigError([{ path: 'REDIS_URL', message: 'is required to read runs', example: 'redis://127.0.0.1:6379' }]);
+    if (!config.redisUrl)
+      throw new ConfigError([
+        { path: 'REDIS_URL', message: 'is required to read runs', example: 'redis://127.0.0.1:6379' },
+      ]);
     const redis = createRedisConnection(config.redisUrl, { role: 'producer' });
     try {
       const ledger = new RunLedger(redis, config.queuePrefix);
       console.log(JSON.stringify(await ledger.state(runId), null, 2));
-      for (const e of await ledger.events(runId)) console.log(`${new Date(e.at).toISOString()} ${JSON.stringify(e)}`);
+      for (const e of await ledger.events(runId))
+        console.log(`${new Date(e.at).toISOString()} ${JSON.stringify(e)}`);
     } finally {
       redis.disconnect();
     }

@@ -12,12 +12,24 @@ import { join } from 'node:path';
  * `droidworks run --dir --task`: the agent loop on a local checkout, in a sandbox whose workspace
  * is that checkout; prints the transcript live and the final diff.
  */
-export async function runLocal(o: { config: Config; logger: Logger; dir: string; task: string }): Promise<number> {
+export async function runLocal(o: {
+  config: Config;
+  logger: Logger;
+  dir: string;
+  task: string;
+}): Promise<number> {
   const dir = resolve(o.dir);
-  const sandboxes = createSandboxProvider(o.config.sandbox, { logger: o.logger, workRoot: join(o.config.dataDir, 'sandboxes') });
+  const sandboxes = createSandboxProvider(o.config.sandbox, {
+    logger: o.logger,
+    workRoot: join(o.config.dataDir, 'sandboxes'),
+  });
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));
-  const sandbox = await sandboxes.acquire({ runId: `local-${Date.now()}`, workspaceDir: dir, signal: controller.signal });
+  const sandbox = await sandboxes.acquire({
+    runId: `local-${Date.now()}`,
+    workspaceDir: dir,
+    signal: controller.signal,
+  });
   try {
     const result = await runAgent({
       task: o.task,

@@ -41,11 +41,14 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
     metrics,
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }, ...(o.readiness ?? [])],
     beforeScrape: async () => {
-      for (const d of await queueDepths(queues)) metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
+      for (const d of await queueDepths(queues))
+        metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
     },
   });
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
+      resolve(s),
+    );
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.config.http.port;

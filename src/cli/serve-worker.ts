@@ -40,13 +40,18 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
   const isLive = async (runId: string): Promise<boolean> => {
     const state = await services.ledger.state(runId);
     return state.status === 'running' || state.status === 'queued'
-      ? (await queues.runs.getJobs(['active', 'waiting', 'delayed', 'prioritized'])).some((j) => j.data.runId === runId)
+      ? (await queues.runs.getJobs(['active', 'waiting', 'delayed', 'prioritized'])).some(
+          (j) => j.data.runId === runId,
+        )
       : false;
   };
   const swept = await services.sandboxes.sweep(isLive);
   const worktrees = await services.workspaces.sweep(isLive);
   if (swept.containers.length || swept.networks.length || worktrees.length)
-    logger.info({ containers: swept.containers.length, networks: swept.networks.length, worktrees: worktrees.length }, 'start-up sweep removed leftovers of dead runs');
+    logger.info(
+      { containers: swept.containers.length, networks: swept.networks.length, worktrees: worktrees.length },
+      'start-up sweep removed leftovers of dead runs',
+    );
 
   const intake = await startIntakeWorker({
     connection,
@@ -64,7 +69,10 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       });
     },
   });
-  const processor = createRunProcessor({ ...services, waitForApproval: (s, t, signal) => approvals.wait(s, t, signal) });
+  const processor = createRunProcessor({
+    ...services,
+    waitForApproval: (s, t, signal) => approvals.wait(s, t, signal),
+  });
   const runs = await startRunWorker({
     connection,
     subscriber,

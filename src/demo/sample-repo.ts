@@ -3,11 +3,12 @@ export const SAMPLE_REPO = {
   owner: 'acme',
   name: 'calculator',
   files: {
-    'package.json': JSON.stringify(
-      { name: 'calculator', version: '1.0.0', type: 'commonjs', scripts: { test: 'node --test' } },
-      null,
-      2,
-    ) + '\n',
+    'package.json':
+      JSON.stringify(
+        { name: 'calculator', version: '1.0.0', type: 'commonjs', scripts: { test: 'node --test' } },
+        null,
+        2,
+      ) + '\n',
     'calc.js': [
       '// Tiny calculator used by the droidworks demo.',
       'function add(a, b) {',

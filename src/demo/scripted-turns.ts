@@ -22,7 +22,12 @@ const CODER_TURNS: readonly ScriptedTurn[] = [
   {
     toolCall: {
       name: 'str_replace_based_edit_tool',
-      arguments: { command: 'str_replace', path: 'calc.js', old_str: '  return a - b;', new_str: '  return a + b;' },
+      arguments: {
+        command: 'str_replace',
+        path: 'calc.js',
+        old_str: '  return a - b;',
+        new_str: '  return a + b;',
+      },
     },
   },
   { toolCall: { name: 'bash', arguments: { command: 'npm test 2>&1 | tail -n 15' } } },
@@ -30,7 +35,8 @@ const CODER_TURNS: readonly ScriptedTurn[] = [
     toolCall: {
       name: 'finish',
       arguments: {
-        summary: 'Fixed `add` in calc.js: it subtracted instead of adding. `npm test` now passes (add adds, multiply multiplies).',
+        summary:
+          'Fixed `add` in calc.js: it subtracted instead of adding. `npm test` now passes (add adds, multiply multiplies).',
       },
     },
   },
@@ -42,7 +48,10 @@ const CODER_TURNS: readonly ScriptedTurn[] = [
  */
 export function scriptedTurn(role: ScriptedRole, coderTurnsSoFar: number): ScriptedTurn {
   if (role === 'planner')
-    return { text: '- Read `add` in calc.js\n- Make `add` return the sum a + b\n- Run `npm test` and check both tests pass' };
-  if (role === 'reviewer') return { text: 'VERDICT: approve\nThe diff fixes add() and touches nothing else.' };
+    return {
+      text: '- Read `add` in calc.js\n- Make `add` return the sum a + b\n- Run `npm test` and check both tests pass',
+    };
+  if (role === 'reviewer')
+    return { text: 'VERDICT: approve\nThe diff fixes add() and touches nothing else.' };
   return CODER_TURNS[Math.min(coderTurnsSoFar, CODER_TURNS.length - 1)]!;
 }

@@ -67,11 +67,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const redisUrl = o.redisUrl ?? embedded!.url;
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    const forge = await startForge({ appId: 1, privateKey: pem, appSlug: 'droidworks', logger: o.logger.child({ component: 'forge' }) });
+    const forge = await startForge({
+      appId: 1,
+      privateKey: pem,
+      appSlug: 'droidworks',
+      logger: o.logger.child({ component: 'forge' }),
+    });
     closers.push(() => forge.close());
 
     const { owner, name } = SAMPLE_REPO;
-    await forge.createRepo({ owner, name, files: SAMPLE_REPO.files, description: 'droidworks demo repository' });
+    await forge.createRepo({
+      owner,
+      name,
+      files: SAMPLE_REPO.files,
+      description: 'droidworks demo repository',
+    });
     forge.createUser('alice', { name: 'Alice Writer' });
     forge.createUser('rita', { name: 'Rita Reader' });
     forge.setPermission(`${owner}/${name}`, 'alice', 'write');
@@ -100,7 +110,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const redis = createRedisConnection(redisUrl, { role: 'worker' });
       const built = createContext(config, o.logger, redis, { models: o.models });
       services ??= built;
-      const worker = await serveWorker({ services: built, redisUrl, redis, lockDurationMs: o.lockDurationMs });
+      const worker = await serveWorker({
+        services: built,
+        redisUrl,
+        redis,
+        lockDurationMs: o.lockDurationMs,
+      });
       let closed = false;
       const handle = {
         async close() {

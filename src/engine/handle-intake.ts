@@ -8,7 +8,10 @@ import type { RunLedger } from './ledger.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 
 /** What intake needs from GitHub. */
-export type IntakeGitHub = Pick<GitHubHost, 'getPermission' | 'createComment' | 'upsertComment' | 'addReaction'>;
+export type IntakeGitHub = Pick<
+  GitHubHost,
+  'getPermission' | 'createComment' | 'upsertComment' | 'addReaction'
+>;
 
 export interface IntakeDeps {
   readonly github: IntakeGitHub;

@@ -19,7 +19,11 @@ const PROGRESS_INTERVAL_MS = 2000;
 export function createRunProcessor(services: RunServices): RunProcessor {
   return async (job, signal, attempt) => {
     const { runId } = job;
-    const log = services.logger.child({ runId, repo: `${job.repo.owner}/${job.repo.name}`, subject: job.subject.number });
+    const log = services.logger.child({
+      runId,
+      repo: `${job.repo.owner}/${job.repo.name}`,
+      subject: job.subject.number,
+    });
     const sink = services.ledger.sink(runId);
     const previous = await services.ledger.events(runId);
     const resumed = previous.some((e) => e.type === 'run.started');
@@ -44,17 +48,30 @@ export function createRunProcessor(services: RunServices): RunProcessor {
       repoConfig = await loadRepoConfig(services, job);
       const workflows = await services.workflows([]);
       const workflow = workflows.get(job.workflow);
-      if (!workflow) throw new StepFailedError('load', `no valid workflow named "${job.workflow}" is installed`);
+      if (!workflow)
+        throw new StepFailedError('load', `no valid workflow named "${job.workflow}" is installed`);
       workflowSteps = workflow.steps;
       for (const s of workflow.steps) state.stepStatus.set(s.step, 'pending');
-      ctx = { services, job, runId, workflow, repoConfig, signal, log, sink, state, progress: (force) => progress.write(force) };
+      ctx = {
+        services,
+        job,
+        runId,
+        workflow,
+        repoConfig,
+        signal,
+        log,
+        sink,
+        state,
+        progress: (force) => progress.write(force),
+      };
       progress.bind(ctx);
     } catch (err) {
       state.status = 'failed';
       state.error = errorText(err, services.secrets);
       await progress.write(true);
       await finish(services, runId, state, log);
-      if (!(err instanceof ConfigError || err instanceof StepFailedError) && attempt.number < attempt.max) throw err;
+      if (!(err instanceof ConfigError || err instanceof StepFailedError) && attempt.number < attempt.max)
+        throw err;
       return;
     }
 
@@ -92,7 +109,10 @@ export function createRunProcessor(services: RunServices): RunProcessor {
       });
       state.status = 'succeeded';
     } catch (err) {
-      log.warn({ err: errorText(err, services.secrets), willRetry, cancelled: signal.aborted }, 'run ended without success');
+      log.warn(
+        { err: errorText(err, services.secrets), willRetry, cancelled: signal.aborted },
+        'run ended without success',
+      );
       if (willRetry) {
         await release(ctx, log);
         throw err;
@@ -108,7 +128,10 @@ export function createRunProcessor(services: RunServices): RunProcessor {
 }
 
 async function loadRepoConfig(services: RunServices, job: RunJob): Promise<RepoConfig> {
-  const file = await services.github.getFileAtDefaultBranch({ owner: job.repo.owner, repo: job.repo.name }, '.droidworks.yml');
+  const file = await services.github.getFileAtDefaultBranch(
+    { owner: job.repo.owner, repo: job.repo.name },
+    '.droidworks.yml',
+  );
   if (!file) return DEFAULT_REPO_CONFIG;
   try {
     return parseRepoConfig(file.content, '.droidworks.yml');
@@ -147,7 +170,12 @@ async function release(ctx: RunContext | undefined, log: RunContext['log']): Pro
   }
 }
 
-async function finish(services: RunServices, runId: string, state: RunState, log: RunContext['log']): Promise<void> {
+async function finish(
+  services: RunServices,
+  runId: string,
+  state: RunState,
+  log: RunContext['log'],
+): Promise<void> {
   await services.ledger.setState(runId, {
     status: state.status,
     tokens: state.tokens,
@@ -206,7 +234,10 @@ function progressWriter(services: RunServices, job: RunJob, state: RunState) {
         )
         .catch((err: unknown) => {
           // The comment is a view of the ledger; a failed edit is logged and the next one catches up.
-          services.logger.warn({ runId: job.runId, err: errorText(err, services.secrets) }, 'progress comment update failed');
+          services.logger.warn(
+            { runId: job.runId, err: errorText(err, services.secrets) },
+            'progress comment update failed',
+          );
         });
       return chain;
     },

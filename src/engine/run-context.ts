@@ -20,7 +20,9 @@ export interface RunServices {
   readonly sandboxes: SandboxProvider;
   readonly workspaces: WorkspaceManager;
   readonly ledger: RunLedger;
-  readonly workflows: (repoFiles: ReadonlyArray<{ path: string; content: string }>) => Promise<Map<string, WorkflowDefinition>>;
+  readonly workflows: (
+    repoFiles: ReadonlyArray<{ path: string; content: string }>,
+  ) => Promise<Map<string, WorkflowDefinition>>;
   /** Resolves when a writer approved the plan of `subject`, or rejects on timeout/abort. */
   readonly waitForApproval?: (subject: string, timeoutMs: number, signal: AbortSignal) => Promise<string>;
   readonly dashboardUrl?: (runId: string) => string | undefined;

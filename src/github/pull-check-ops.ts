@@ -5,6 +5,7 @@ import type { CheckRunInput, CommitChecks, GitHubHost } from './types.js';
 
 type PullCheckOps = Pick<
   GitHubHost,
+  | 'getPullRequest'
   | 'findPullRequestByHead'
   | 'createPullRequest'
   | 'updatePullRequest'
@@ -33,6 +34,16 @@ function checkRunParams(input: CheckRunInput): Record<string, unknown> {
 /** Pull requests, check runs, commit statuses and deployments. */
 export function pullCheckOps(octokit: Octokit): PullCheckOps {
   const ops: PullCheckOps = {
+    async getPullRequest({ owner, repo }, number, options) {
+      const { data } = await octokit.rest.pulls.get({
+        owner,
+        repo,
+        pull_number: number,
+        request: { signal: options?.signal },
+      });
+      return toPull(data);
+    },
+
     async findPullRequestByHead({ owner, repo }, head, options) {
       const { data } = await octokit.rest.pulls.list({
         owner,

@@ -225,6 +225,7 @@ export interface GitHubHost {
     options?: CallOptions,
   ): Promise<{ content: string; sha: string; commitSha: string } | null>;
   getDefaultBranchSha(repo: RepoRef, options?: CallOptions): Promise<{ branch: string; sha: string }>;
+  getPullRequest(repo: RepoRef, number: number, options?: CallOptions): Promise<PullRequestInfo>;
   /** The pull request from `head` (a branch of the same repository), newest first; open ones only by default. */
   findPullRequestByHead(
     repo: RepoRef,

@@ -16,7 +16,9 @@ export function createScriptedProvider(name: 'openai' | 'anthropic' = 'openai'):
       const bytes = JSON.stringify(request).length;
       return {
         text: turn.text ?? '',
-        toolCalls: turn.toolCall ? [{ id: `scripted_${calls}`, name: turn.toolCall.name, arguments: turn.toolCall.arguments }] : [],
+        toolCalls: turn.toolCall
+          ? [{ id: `scripted_${calls}`, name: turn.toolCall.name, arguments: turn.toolCall.arguments }]
+          : [],
         stopReason: turn.toolCall ? 'tool_use' : 'end_turn',
         usage: { inputTokens: Math.ceil(bytes / 4), outputTokens: 40, cachedInputTokens: 0 },
       };

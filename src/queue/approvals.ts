@@ -14,7 +14,9 @@ export function createApprovals(redis: Redis, prefix: string) {
         signal.throwIfAborted();
         const by = await redis.getdel(key(subject));
         if (by) return by;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))),
+        );
       }
       throw new Error(`no approval within ${Math.round(timeoutMs / 60_000)} minutes`);
     },

@@ -17,9 +17,15 @@ export interface EnqueueResult {
 export interface RunQueue {
   enqueue(job: RunJob): Promise<EnqueueResult>;
   /** The waiting or running run of a subject, if any. */
-  current(repo: Pick<RepoRef, 'owner' | 'name'>, subject: Pick<SubjectRef, 'number'>): Promise<EnqueueResult | undefined>;
+  current(
+    repo: Pick<RepoRef, 'owner' | 'name'>,
+    subject: Pick<SubjectRef, 'number'>,
+  ): Promise<EnqueueResult | undefined>;
   /** Cancels the subject's run: removed when waiting, aborted on whichever worker holds it when active. */
-  cancel(repo: Pick<RepoRef, 'owner' | 'name'>, subject: Pick<SubjectRef, 'number'>): Promise<string | undefined>;
+  cancel(
+    repo: Pick<RepoRef, 'owner' | 'name'>,
+    subject: Pick<SubjectRef, 'number'>,
+  ): Promise<string | undefined>;
   setGlobalConcurrency(n: number): Promise<void>;
 }
 
@@ -43,10 +49,13 @@ export function createRunQueue(queues: Queues, redis: Redis): RunQueue {
   return {
     async enqueue(data) {
       const jobId = runJobId(data.repo, data.subject);
-      const job = await queues.runs.add(data.workflow, data, { jobId });
-      const now = await describe(job);
-      const added = job.data.runId === data.runId;
-      return now ? { ...now, added } : { added, runId: job.data.runId, state: 'unknown' };
+      // Adding an id that exists is a no-op in BullMQ, and the returned Job echoes *our* data;
+      // read the stored job back to learn which run won.
+      await queues.runs.add(data.workflow, data, { jobId });
+      const stored = await queues.runs.getJob(jobId);
+      const now = await describe(stored);
+      if (!stored || !now) return { added: true, runId: data.runId, state: 'unknown' };
+      return { ...now, added: stored.data.runId === data.runId };
     },
     async current(repo, subject) {
       return describe(await queues.runs.getJob(runJobId(repo, subject)));
@@ -91,7 +100,9 @@ export interface RunWorkerOptions {
 }
 
 /** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
-export async function startRunWorker(o: RunWorkerOptions): Promise<{ close(): Promise<void>; worker: Worker<RunJob> }> {
+export async function startRunWorker(
+  o: RunWorkerOptions,
+): Promise<{ close(): Promise<void>; worker: Worker<RunJob> }> {
   const worker = new Worker<RunJob>(
     'runs',
     async (job, _token, signal) =>

@@ -6,7 +6,8 @@ export const approve: StepImpl<RunContext> = {
   async run(ctx) {
     if (!ctx.repoConfig.planApproval) return undefined;
     const wait = ctx.services.waitForApproval;
-    if (!wait) throw new StepFailedError('approve', 'plan approval is required but this worker cannot wait for it');
+    if (!wait)
+      throw new StepFailedError('approve', 'plan approval is required but this worker cannot wait for it');
     ctx.state.status = 'waiting_approval';
     ctx.state.note = `Reply \`${ctx.services.config.commandPrefix} approve\` to go ahead with this plan.`;
     await ctx.progress(true);
@@ -16,7 +17,12 @@ export const approve: StepImpl<RunContext> = {
       await ctx.sink.emit({ type: 'plan.approved', by });
     } catch (err) {
       ctx.signal.throwIfAborted();
-      throw new StepFailedError('approve', `no approval within ${ctx.repoConfig.approvalTimeoutMinutes} minutes`, false, { cause: err });
+      throw new StepFailedError(
+        'approve',
+        `no approval within ${ctx.repoConfig.approvalTimeoutMinutes} minutes`,
+        false,
+        { cause: err },
+      );
     }
     ctx.state.status = 'running';
     ctx.state.note = undefined;

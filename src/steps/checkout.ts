@@ -19,7 +19,9 @@ export const checkout: StepImpl<RunContext> = {
       title: issue.title,
       body: issue.body ?? '',
       // The droid's own comments (progress, replies) are not part of the task.
-      comments: comments.filter((c) => c.author.type !== 'Bot').map((c) => ({ user: c.author.login, body: c.body })),
+      comments: comments
+        .filter((c) => c.author.type !== 'Bot')
+        .map((c) => ({ user: c.author.login, body: c.body })),
     };
     // A resumed run (its worker died) first removes what its earlier attempt left behind.
     const mine = (id: string): boolean => id !== ctx.runId;
@@ -38,12 +40,20 @@ export const checkout: StepImpl<RunContext> = {
       networkAllowlist: repoConfig.network.allow,
       signal: ctx.signal,
     });
-    const existing = job.branch !== undefined;
+    // A command or review on a pull request works on that PR's own branch.
+    let branch = job.branch;
+    if (!branch && job.subject.type === 'pull')
+      branch = (
+        await services.github.getPullRequest({ owner, repo: name }, job.subject.number, {
+          signal: ctx.signal,
+        })
+      ).headRef;
+    const existing = branch !== undefined;
     state.workspace = await services.workspaces.prepare({
       runId: ctx.runId,
       owner,
       repo: name,
-      branch: job.branch ?? droidBranch(job.subject.number, issue.title),
+      branch: branch ?? droidBranch(job.subject.number, issue.title),
       mode: existing ? 'existing' : 'new',
       dir: state.sandbox.workspaceDir,
       fileOwner: state.sandbox.user,
@@ -51,7 +61,12 @@ export const checkout: StepImpl<RunContext> = {
     });
     for (const command of repoConfig.install) {
       const result = await state.sandbox.exec(command, { signal: ctx.signal });
-      await ctx.sink.emit({ type: 'install', command, exitCode: result.exitCode, durationMs: result.durationMs });
+      await ctx.sink.emit({
+        type: 'install',
+        command,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+      });
     }
     ctx.log.info({ branch: state.workspace.branch, sandbox: state.sandbox.backend }, 'workspace ready');
   },

@@ -10,7 +10,8 @@ import { runBudgets } from './run-budgets.js';
 export const code: StepImpl<RunContext> = {
   async run(ctx, step) {
     const { state, job } = ctx;
-    if (!state.workspace || !state.sandbox || !state.issue) throw new Error('code needs the checkout step first');
+    if (!state.workspace || !state.sandbox || !state.issue)
+      throw new Error('code needs the checkout step first');
     const budgets = runBudgets(ctx);
     if (budgets.exhausted)
       throw new StepFailedError('code', `the run's ${budgets.exhausted} budget is used up`);
@@ -48,7 +49,8 @@ export const code: StepImpl<RunContext> = {
     state.feedback = undefined;
     await ctx.progress();
     if (result.reason === 'cancelled') ctx.signal.throwIfAborted();
-    if (result.reason === 'error') throw new StepFailedError('code', result.error ?? 'the coding agent failed', true);
+    if (result.reason === 'error')
+      throw new StepFailedError('code', result.error ?? 'the coding agent failed', true);
     if (result.reason !== 'finished')
       ctx.state.note = `The coding agent stopped early: ${result.reason.replace('_', ' ')}.`;
   },

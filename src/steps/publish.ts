@@ -14,19 +14,33 @@ export const publish: StepImpl<RunContext> = {
     const { owner, name } = job.repo;
     const failing = state.tests !== undefined && !state.tests.passed;
     if (failing && repoConfig.onTestsFailing === 'none')
-      throw new StepFailedError('publish', `the tests still fail after ${state.tests!.round} round(s); no pull request is opened (onTestsFailing: none)`);
+      throw new StepFailedError(
+        'publish',
+        `the tests still fail after ${state.tests!.round} round(s); no pull request is opened (onTestsFailing: none)`,
+      );
     const diff = await state.workspace.diff(ctx.signal);
     const files = [...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1]!);
     const summary = redact(state.agent?.summary ?? '', services.secrets);
-    const title = job.subject.type === 'issue' ? `${failing ? '[WIP] ' : ''}Fix #${job.subject.number}: ${state.issue.title}` : state.issue.title;
+    const title =
+      job.subject.type === 'issue'
+        ? `${failing ? '[WIP] ' : ''}Fix #${job.subject.number}: ${state.issue.title}`
+        : state.issue.title;
     const pushed = await state.workspace.commitAndPush({
       message: `${title}\n\n${summary}\n\nRun: ${ctx.runId}`.trim(),
       signal: ctx.signal,
     });
     if (!pushed.pushed && files.length === 0 && job.subject.type === 'issue')
-      throw new StepFailedError('publish', 'the droid finished without changing any file, so there is nothing to propose');
+      throw new StepFailedError(
+        'publish',
+        'the droid finished without changing any file, so there is nothing to propose',
+      );
     state.headSha = pushed.sha;
-    await ctx.sink.emit({ type: 'pushed', branch: state.workspace.branch, sha: pushed.sha, rebased: pushed.rebased });
+    await ctx.sink.emit({
+      type: 'pushed',
+      branch: state.workspace.branch,
+      sha: pushed.sha,
+      rebased: pushed.rebased,
+    });
 
     if (job.subject.type === 'issue') {
       const repo = { owner, repo: name };
@@ -42,17 +56,22 @@ export const publish: StepImpl<RunContext> = {
       await ctx.sink.emit({ type: 'pull_request', number: pr.number, created, draft: failing });
     }
     if (state.tests) {
-      await services.github.createCheckRun({ owner, repo: name }, {
-        name: 'droidworks/tests',
-        headSha: pushed.sha,
-        conclusion: state.tests.passed ? 'success' : 'failure',
-        externalId: ctx.runId,
-        output: {
-          title: state.tests.passed ? 'Tests pass' : `Tests fail (${state.tests.failedTests.length || 'some'} failing)`,
-          summary: `\`${state.tests.command}\` exited ${state.tests.exitCode} in round ${state.tests.round}.`,
-          text: '```\n' + redact(state.tests.output.slice(-30_000), services.secrets) + '\n```',
+      await services.github.createCheckRun(
+        { owner, repo: name },
+        {
+          name: 'droidworks/tests',
+          headSha: pushed.sha,
+          conclusion: state.tests.passed ? 'success' : 'failure',
+          externalId: ctx.runId,
+          output: {
+            title: state.tests.passed
+              ? 'Tests pass'
+              : `Tests fail (${state.tests.failedTests.length || 'some'} failing)`,
+            summary: `\`${state.tests.command}\` exited ${state.tests.exitCode} in round ${state.tests.round}.`,
+            text: '```\n' + redact(state.tests.output.slice(-30_000), services.secrets) + '\n```',
+          },
         },
-      });
+      );
     }
     await ctx.progress(true);
     return { saved: { pr: state.pullRequest?.number ?? null, sha: pushed.sha } };

@@ -6,7 +6,13 @@ export const report: StepImpl<RunContext> = {
   async run(ctx) {
     const { state, job, services, repoConfig } = ctx;
     const { owner, name } = job.repo;
-    if (state.status === 'running') state.status = 'succeeded';
+    if (state.status === 'running') {
+      // A draft PR with failing tests is an outcome to look at, not a success.
+      const failing = state.tests !== undefined && !state.tests.passed;
+      state.status = failing ? 'failed' : 'succeeded';
+      if (failing)
+        state.error ??= `the tests still fail after ${state.tests!.round} round(s)${state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : ''}.`;
+    }
     await ctx.progress(true);
     if (state.status === 'cancelled') return;
     const { done, failed } = repoConfig.labels;

@@ -16,6 +16,12 @@ export function runBudgets(ctx: RunContext): { remaining: AgentBudgets; exhauste
     maxMinutes: Math.max(0, limits.maxMinutes - elapsedMin),
   };
   const exhausted =
-    remaining.maxTokens <= 0 ? 'token' : remaining.maxCostUsd <= 0 ? 'cost' : remaining.maxMinutes <= 0 ? 'time' : undefined;
+    remaining.maxTokens <= 0
+      ? 'token'
+      : remaining.maxCostUsd <= 0
+        ? 'cost'
+        : remaining.maxMinutes <= 0
+          ? 'time'
+          : undefined;
   return exhausted ? { remaining, exhausted } : { remaining };
 }

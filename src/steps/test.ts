@@ -22,7 +22,11 @@ export const test: StepImpl<RunContext> = {
       await ctx.sink.emit({ type: 'tests.skipped', reason: 'no test command' });
       return undefined;
     }
-    const report = await runTests(state.sandbox, { test: detected.test, install: detected.install, signal: ctx.signal });
+    const report = await runTests(state.sandbox, {
+      test: detected.test,
+      install: detected.install,
+      signal: ctx.signal,
+    });
     const round = state.codeRounds;
     state.tests = {
       command: detected.test,

@@ -16,13 +16,21 @@ describeDocker('label → pull request', () => {
     e2e = await startE2E(redisUrl);
     const { stack } = e2e;
     const repo = stack.repo.full;
-    const issue = stack.forge.createIssue(repo, { title: 'add() returns the wrong result', body: 'add(2, 3) is -1, not 5.', as: 'alice' });
+    const issue = stack.forge.createIssue(repo, {
+      title: 'add() returns the wrong result',
+      body: 'add(2, 3) is -1, not 5.',
+      as: 'alice',
+    });
     // Before the droid: the repository's own tests fail on the default branch.
     expect((await testsPassOnBranch(stack, 'main')).passed).toBe(false);
 
     stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
 
-    await waitFor('droid:done or droid:failed', () => stack.forge.issue(repo, issue.number).labels.find((l) => l.startsWith('droid:')), 150_000);
+    await waitFor(
+      'droid:done or droid:failed',
+      () => stack.forge.issue(repo, issue.number).labels.find((l) => l.startsWith('droid:')),
+      150_000,
+    );
     expect(stack.forge.issue(repo, issue.number).labels).toContain('droid:done');
 
     const pulls = stack.forge.pulls(repo);
@@ -36,16 +44,23 @@ describeDocker('label → pull request', () => {
     expect(check.output).toContain('pass 2');
     expect(check.passed).toBe(true);
 
-    const checkRuns = stack.forge.state.requireRepo(repo).checkRuns.filter((c) => c.headSha === pr.pull.headSha);
+    const checkRuns = stack.forge.state
+      .requireRepo(repo)
+      .checkRuns.filter((c) => c.headSha === pr.pull.headSha);
     expect(checkRuns.map((c) => [c.name, c.conclusion])).toEqual([['droidworks/tests', 'success']]);
 
-    const botComments = stack.forge.comments(repo, issue.number).filter((c) => c.user.login === 'droidworks[bot]');
+    const botComments = stack.forge
+      .comments(repo, issue.number)
+      .filter((c) => c.user.login === 'droidworks[bot]');
     expect(botComments).toHaveLength(1);
     expect(botComments[0]!.body).toContain('Done');
     expect(botComments[0]!.body).toContain(`#${pr.number}`);
 
-    expect(await droidworksContainers()).toEqual([]);
+    // The sandbox is released right after the final report.
+    await waitFor('no container left', async () => (await droidworksContainers()).length === 0, 15_000);
     // Nothing droidworks caused (its comment, push, label, check run) started a second run.
-    expect(e2e.model.requests.filter((r) => JSON.stringify(r.body).includes('You are the planner'))).toHaveLength(1);
+    expect(
+      e2e.model.requests.filter((r) => JSON.stringify(r.body).includes('You are the planner')),
+    ).toHaveLength(1);
   });
 });

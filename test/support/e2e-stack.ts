@@ -70,12 +70,24 @@ export async function startE2E(
 }
 
 /** Clones `branch` of the forge repository and runs its tests on the host, as a reviewer would. */
-export async function testsPassOnBranch(stack: Stack, branch: string): Promise<{ passed: boolean; output: string }> {
+export async function testsPassOnBranch(
+  stack: Stack,
+  branch: string,
+): Promise<{ passed: boolean; output: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'dw-check-'));
   try {
     const token = stack.forge.installationToken(stack.repo.owner);
     const auth = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
-    await run('git', ['-c', `http.extraHeader=${auth}`, 'clone', '--quiet', '--branch', branch, stack.forge.gitUrl(stack.repo.owner, stack.repo.name), dir]);
+    await run('git', [
+      '-c',
+      `http.extraHeader=${auth}`,
+      'clone',
+      '--quiet',
+      '--branch',
+      branch,
+      stack.forge.gitUrl(stack.repo.owner, stack.repo.name),
+      dir,
+    ]);
     try {
       const { stdout, stderr } = await run('node', ['--test'], { cwd: dir });
       return { passed: true, output: stdout + stderr };

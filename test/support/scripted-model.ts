@@ -32,6 +32,8 @@ export function scriptedHandler(
     const custom = override?.(request, role, turn);
     if (custom) return custom;
     const next = scriptedTurn(role, turn);
-    return next.toolCall ? fakeReply.tool(next.toolCall.name, next.toolCall.arguments) : fakeReply.text(next.text ?? '');
+    return next.toolCall
+      ? fakeReply.tool(next.toolCall.name, next.toolCall.arguments)
+      : fakeReply.text(next.text ?? '');
   };
 }
