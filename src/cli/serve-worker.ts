@@ -7,6 +7,8 @@ import { intakeJobSchema, runJobSchema } from '../queue/jobs.js';
 import { createQueues } from '../queue/queues.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createRunQueue, startIntakeWorker, startRunWorker } from '../queue/run-queue.js';
+import { startMaintenance } from '../queue/maintenance.js';
+import { redeliverFailed } from '../engine/redeliver-failed.js';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -81,9 +83,24 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
     lockDurationMs: o.lockDurationMs,
     processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
   });
+  // The redelivery sweeper needs the App's deliveries API; with a token there is nothing to list.
+  const maintenance =
+    config.github.auth?.kind === 'app'
+      ? await startMaintenance({
+          connection,
+          prefix,
+          tasks: {
+            'redeliver-failed-webhooks': {
+              everyMs: 5 * 60_000,
+              run: async (signal) => void (await redeliverFailed(services.github, logger, { signal })),
+            },
+          },
+        })
+      : undefined;
   logger.info({ concurrency: config.concurrency.global, sandbox: config.sandbox.backend }, 'worker ready');
   return {
     async close() {
+      await maintenance?.close();
       await intake.close();
       await runs.close();
       await services.sandboxes.close();
