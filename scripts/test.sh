@@ -11,5 +11,9 @@ echo "== lint"
 npx eslint --max-warnings=0 .
 echo "== format"
 npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; exit 1; }
-echo "== tests"
-npx vitest run --reporter=default "$@"
+# Unit tests first, then end-to-end ones: both start Docker containers, and the e2e workers'
+# start-up sweeps must not meet another suite's containers.
+echo "== unit tests"
+npx vitest run --project unit "$@"
+echo "== end-to-end tests"
+npx vitest run --project e2e "$@"
