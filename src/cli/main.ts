@@ -113,13 +113,26 @@ program
 
 program
   .command('run')
-  .description('run the agent once on a local checkout: droidworks run --dir <path> --task "<text>"')
-  .requiredOption('--dir <path>', 'a local git checkout')
-  .requiredOption('--task <text>', 'what to do')
-  .action(async (opts: { dir: string; task: string }) => {
-    const { runLocal } = await import('./run-local.js');
-    const { config, logger } = setup([]);
-    process.exitCode = await runLocal({ config, logger, dir: opts.dir, task: opts.task });
+  .description(
+    'run once without the gateway: --dir <checkout> --task "<text>" (agent loop on a local checkout), or --repo owner/name --issue <n> (the resolve-issue workflow against GitHub)',
+  )
+  .option('--dir <path>', 'a local git checkout')
+  .option('--task <text>', 'what to do (with --dir)')
+  .option('--repo <owner/name>', 'a GitHub repository')
+  .option('--issue <number>', 'an issue of --repo', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { dir?: string; task?: string; repo?: string; issue?: number }) => {
+    if (opts.dir && opts.task) {
+      const { runLocal } = await import('./run-local.js');
+      const { config, logger } = setup([]);
+      process.exitCode = await runLocal({ config, logger, dir: opts.dir, task: opts.task });
+    } else if (opts.repo && opts.issue) {
+      const { runIssue } = await import('./run-issue.js');
+      const { config, logger } = setup(['worker']);
+      process.exitCode = await runIssue({ config, logger, repo: opts.repo, issue: opts.issue });
+    } else {
+      console.error('droidworks run needs --dir and --task, or --repo and --issue');
+      process.exitCode = 2;
+    }
   });
 
 program
