@@ -49,6 +49,7 @@ export function createContext(
     sandboxes: createSandboxProvider(config.sandbox, {
       logger: logger.child({ component: 'sandbox' }),
       workRoot: join(config.dataDir, 'sandboxes'),
+      namespace: config.queuePrefix,
     }),
     workspaces: createWorkspaceManager({
       dataDir: config.dataDir,

@@ -4,6 +4,8 @@ import type { ServiceSpec } from './types.js';
 /** Label keys on everything the sandbox creates; the start-up sweep finds its leftovers by them. */
 export const LABELS = {
   managed: 'droidworks.managed',
+  /** The installation (queue prefix) that owns it: a sweep never touches another installation's. */
+  namespace: 'droidworks.namespace',
   runId: 'droidworks.run-id',
   role: 'droidworks.role',
   /** `<hostname>/<pid>` of the worker that created a warm-pool container. */

@@ -35,6 +35,12 @@ export interface DockerSandboxDeps {
   readonly user?: { readonly uid: number; readonly gid: number };
   /** Bytes kept per output stream. @defaultValue 262144 */
   readonly maxOutputBytes?: number;
+  /**
+   * Labels everything this provider creates; its sweep removes only this namespace's leftovers, so
+   * installations (and test stacks) sharing one Docker engine never remove each other's containers.
+   * @defaultValue `default`
+   */
+  readonly namespace?: string;
 }
 
 export interface DockerSandboxProvider extends SandboxProvider {
@@ -55,6 +61,7 @@ export function createDockerSandboxProvider(
 ): DockerSandboxProvider {
   const docker = deps.docker ?? new Docker();
   const user = deps.user ?? DEFAULT_USER;
+  const namespace = deps.namespace ?? 'default';
   const log = deps.logger.child({ component: 'sandbox', backend: 'docker' });
   const wsRoot = join(deps.workRoot, 'ws');
   const baseLimits: ResolvedLimits = {
@@ -100,7 +107,12 @@ export function createDockerSandboxProvider(
           network: 'none',
           user,
           limits: baseLimits,
-          labels: { [LABELS.managed]: 'true', [LABELS.role]: 'pool', [LABELS.poolOwner]: poolOwner },
+          labels: {
+            [LABELS.managed]: 'true',
+            [LABELS.namespace]: namespace,
+            [LABELS.role]: 'pool',
+            [LABELS.poolOwner]: poolOwner,
+          },
         }),
         signal,
       ).catch(async (err: unknown) => {
@@ -123,7 +135,7 @@ export function createDockerSandboxProvider(
     const image = options.image ?? settings.image;
     const limits: ResolvedLimits = { ...baseLimits, ...stripUndefined(options.limits) };
     const runLog = log.child({ runId });
-    const labels = { [LABELS.managed]: 'true', [LABELS.runId]: runId };
+    const labels = { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.runId]: runId };
     const suffix = randomBytes(3).toString('hex');
     const services = options.services ?? [];
 
@@ -290,7 +302,7 @@ export function createDockerSandboxProvider(
     acquire,
     warmed: (signal) => pool.filled(signal),
     sweep: (isLive, signal): Promise<SweepReport> =>
-      sweepDocker({ docker, isLive, poolOwner, workRoot: wsRoot, log, signal }),
+      sweepDocker({ docker, isLive, poolOwner, namespace, workRoot: wsRoot, log, signal }),
     close: () => pool.close(),
   };
 }

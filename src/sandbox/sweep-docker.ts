@@ -12,6 +12,8 @@ export interface SweepDockerOptions {
   readonly isLive: (runId: string) => boolean | Promise<boolean>;
   /** This worker's warm-pool owner label: its own pool is kept. */
   readonly poolOwner: string;
+  /** Only containers and networks labelled with this namespace are considered. */
+  readonly namespace: string;
   /** Directory of provider-chosen workspace dirs (`<runId>.<hex>`, `pool.<hex>`). */
   readonly workRoot: string;
   readonly log: Logger;
@@ -24,7 +26,7 @@ export interface SweepDockerOptions {
  * gone), and provider-chosen directories nobody uses any more.
  */
 export async function sweepDocker(o: SweepDockerOptions): Promise<SweepReport> {
-  const filters = JSON.stringify({ label: [`${LABELS.managed}=true`] });
+  const filters = JSON.stringify({ label: [`${LABELS.managed}=true`, `${LABELS.namespace}=${o.namespace}`] });
   const containers = await o.docker.listContainers({ all: true, filters, abortSignal: o.signal });
   const removed: string[] = [];
   const keptDirs = new Set<string>();

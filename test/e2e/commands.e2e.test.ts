@@ -185,7 +185,11 @@ describeDocker('commands, iterations and failures', () => {
         ),
       60_000,
     );
-    await waitFor('a sandbox container', async () => (await droidworksContainers()).length > 0, 30_000);
+    await waitFor(
+      'a sandbox container',
+      async () => (await droidworksContainers(e2e!.stack)).length > 0,
+      30_000,
+    );
 
     const asked = Date.now();
     stack.forge.comment(repo, issue.number, '/droid cancel', 'alice');
@@ -198,7 +202,11 @@ describeDocker('commands, iterations and failures', () => {
       100,
     );
     expect(Date.now() - asked).toBeLessThan(5_000);
-    await waitFor('no container left', async () => (await droidworksContainers()).length === 0, 10_000);
+    await waitFor(
+      'no container left',
+      async () => (await droidworksContainers(e2e!.stack)).length === 0,
+      10_000,
+    );
     expect(stack.forge.pulls(repo)).toHaveLength(0);
   });
 
@@ -245,7 +253,11 @@ describeDocker('commands, iterations and failures', () => {
       // The plan was not made twice: the resumed run restored it from the ledger.
       expect(e2e.model.requests.filter((r) => isPlanner(r.body))).toHaveLength(1);
       // The sandbox is released right after the final report.
-      await waitFor('no container left', async () => (await droidworksContainers()).length === 0, 15_000);
+      await waitFor(
+        'no container left',
+        async () => (await droidworksContainers(e2e!.stack)).length === 0,
+        15_000,
+      );
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -57,7 +57,11 @@ describeDocker('label → pull request', () => {
     expect(botComments[0]!.body).toContain(`#${pr.number}`);
 
     // The sandbox is released right after the final report.
-    await waitFor('no container left', async () => (await droidworksContainers()).length === 0, 15_000);
+    await waitFor(
+      'no container left',
+      async () => (await droidworksContainers(e2e!.stack)).length === 0,
+      15_000,
+    );
     // Nothing droidworks caused (its comment, push, label, check run) started a second run.
     expect(
       e2e.model.requests.filter((r) => JSON.stringify(r.body).includes('You are the planner')),

@@ -100,8 +100,15 @@ export async function testsPassOnBranch(
   }
 }
 
-/** Containers labelled as droidworks' that still exist. */
-export async function droidworksContainers(): Promise<string[]> {
-  const { stdout } = await run('docker', ['ps', '-aq', '--filter', 'label=droidworks.managed=true']);
+/** Containers of this stack's installation (its sandbox namespace) that still exist. */
+export async function droidworksContainers(stack: Stack): Promise<string[]> {
+  const { stdout } = await run('docker', [
+    'ps',
+    '-aq',
+    '--filter',
+    'label=droidworks.managed=true',
+    '--filter',
+    `label=droidworks.namespace=${stack.config.queuePrefix}`,
+  ]);
   return stdout.split('\n').filter(Boolean);
 }
