@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { createGitHubHost } from '../github/create-github-host.js';
+import { loadPriceTable, priceOf } from '../models/pricing.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 
 type Check = { name: string; ok: boolean; detail: string; fix?: string };
@@ -100,6 +101,18 @@ export async function runDoctor(env: NodeJS.ProcessEnv, envFile: string): Promis
           config.models.anthropic.apiKey ? 'anthropic' : undefined,
         ].filter(Boolean);
         if (keys.length === 0) throw new Error('no model provider configured');
+        const prices = loadPriceTable(config.models.pricesFile);
+        const unpriced = [
+          ...new Set(
+            Object.values(config.models.roles)
+              .flat()
+              .map((m) => m.model),
+          ),
+        ].filter((m) => !priceOf(prices, m));
+        if (unpriced.length > 0)
+          console.log(
+            `! models without a price (their cost shows as unknown and the USD budget cannot count them; the token budget still holds): ${unpriced.join(', ')}. Add them with DROIDWORKS_PRICES_FILE.`,
+          );
         return `providers: ${keys.join(', ')}; coder → ${config.models.roles.coder.map((m) => `${m.provider}:${m.model}`).join(', ')}`;
       },
       'set ANTHROPIC_API_KEY and/or OPENAI_API_KEY (OPENAI_BASE_URL for vLLM, Ollama, OpenRouter…)',

@@ -70,9 +70,9 @@ export interface LoadConfigOptions {
 }
 
 const DEFAULT_ROLES: Record<ModelRole, string> = {
-  planner: 'anthropic:claude-opus-4-5,openai:gpt-5.1',
-  coder: 'anthropic:claude-sonnet-4-5,openai:gpt-5.1',
-  reviewer: 'openai:gpt-5.1,anthropic:claude-sonnet-4-5',
+  planner: 'anthropic:claude-opus-4-6,openai:gpt-5.1',
+  coder: 'anthropic:claude-sonnet-4-6,openai:gpt-5.1',
+  reviewer: 'openai:gpt-5.1,anthropic:claude-sonnet-4-6',
   summarizer: 'openai:gpt-5-mini,anthropic:claude-haiku-4-5',
 };
 
