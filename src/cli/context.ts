@@ -7,7 +7,8 @@ import type { GitHubHost } from '../github/types.js';
 import { createModelRouter, type ModelRouter } from '../models/router.js';
 import { createSandboxProvider } from '../sandbox/create-sandbox-provider.js';
 import type { Logger } from '../util/logger.js';
-import { builtinWorkflowsDir, loadWorkflows } from '../workflows/load-workflows.js';
+import { builtinWorkflowsDir } from '../workflows/load-workflows.js';
+import { createRepoSetupLoader } from '../engine/repo-setup.js';
 import { createWorkspaceManager } from '../workspace/workspace-manager.js';
 import type { Redis } from 'ioredis';
 
@@ -59,12 +60,7 @@ export function createContext(
       logger,
     }),
     ledger: new RunLedger(redis, config.queuePrefix),
-    workflows: async (repoFiles) => {
-      const loaded = await loadWorkflows({ builtinDir: builtinWorkflowsDir(), repoFiles });
-      for (const p of loaded.problems)
-        logger.error({ source: p.source, problems: p.problems }, 'invalid workflow left out');
-      return loaded.workflows;
-    },
+    repoSetup: createRepoSetupLoader(github, builtinWorkflowsDir()),
     dashboardUrl: config.publicUrl
       ? (runId) => `${config.publicUrl}/runs/${encodeURIComponent(runId)}`
       : undefined,

@@ -65,6 +65,8 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
         runs: runQueue,
         ledger: services.ledger,
         commandPrefix: config.commandPrefix,
+        triggerLabel: config.triggerLabel,
+        repoSetup: (owner, repo) => services.repoSetup(owner, repo),
         logger,
         dashboardUrl: services.dashboardUrl,
         approve: (subject, by) => approvals.approve(subject, by),

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { commandHelp, parseCommands, type ParsedCommand } from '../gateway/parse-command.js';
+import {
+  commandHelp,
+  parseCommands,
+  type CommandVerb,
+  type ParsedCommand,
+} from '../gateway/parse-command.js';
+import { matchWorkflow, type TriggerInput } from '../workflows/match-workflow.js';
+import type { EventCondition } from '../workflows/parse-workflow.js';
+import type { RepoSetup } from './repo-setup.js';
 import type { IntakeJob, RunJob, SubjectRef } from '../queue/jobs.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { Logger } from '../util/logger.js';
@@ -18,6 +26,9 @@ export interface IntakeDeps {
   readonly runs: RunQueue;
   readonly ledger: RunLedger;
   readonly commandPrefix: string;
+  readonly triggerLabel: string;
+  /** The repository's workflows (built-ins plus its own) and settings. */
+  readonly repoSetup: (owner: string, repo: string) => Promise<RepoSetup>;
   readonly logger: Logger;
   readonly dashboardUrl?: (runId: string) => string | undefined;
   /** Marks a plan approved for a subject (read by the `approve` step). */
@@ -32,16 +43,20 @@ export type IntakeOutcome =
   | { readonly action: 'replied' }
   | { readonly action: 'ignored'; readonly reason: string };
 
-/** Which workflow a trigger starts. Pure; the table a repository's workflows can later override. */
-export function workflowFor(
-  kind: 'label' | 'command' | 'review',
+/** The trigger an intake job stands for, in the terms workflow definitions use. Pure. */
+export function triggerOf(
+  job: IntakeJob,
   subject: SubjectRef,
-  verb?: string,
-): string {
-  if (kind === 'review') return 'review-iterate';
-  if (kind === 'command' && subject.type === 'pull' && (verb === 'fix' || verb === 'run' || verb === 'retry'))
-    return 'pr-command';
-  return 'resolve-issue';
+  triggerLabel: string,
+  verb?: CommandVerb,
+): TriggerInput {
+  const subjectType = subject.type;
+  if (job.kind === 'label') return { kind: 'label', label: triggerLabel, subjectType };
+  if (job.kind === 'review') {
+    const conditions: EventCondition[] = subject.headRef?.startsWith('droid/') ? ['droid-pull'] : [];
+    return { kind: 'event', event: `${job.event}.${job.action ?? ''}`, subjectType, conditions };
+  }
+  return { kind: 'command', verb: verb ?? 'run', subjectType };
 }
 
 /**
@@ -82,8 +97,16 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
     return [{ action: 'refused', reason: `permission ${permission}` }];
   }
 
-  if (job.kind === 'label') return [await start(job, deps, workflowFor('label', subject), undefined, log)];
-  if (job.kind === 'review') return [await start(job, deps, workflowFor('review', subject), job.text, log)];
+  if (job.kind === 'label' || job.kind === 'review')
+    return [
+      await start(
+        job,
+        deps,
+        triggerOf(job, subject, deps.triggerLabel),
+        job.kind === 'review' ? job.text : undefined,
+        log,
+      ),
+    ];
 
   const outcomes: IntakeOutcome[] = [];
   const commands = (job.commands ?? []).flatMap((line) => parseCommands(line, deps.commandPrefix));
@@ -116,7 +139,13 @@ async function runCommand(
     case 'run':
     case 'retry':
     case 'fix':
-      return start(job, deps, workflowFor('command', subject, command.verb), command.args || undefined, log);
+      return start(
+        job,
+        deps,
+        triggerOf(job, subject, deps.triggerLabel, command.verb),
+        command.args || undefined,
+        log,
+      );
     case 'cancel': {
       const runId = await deps.runs.cancel(job.repo, subject);
       if (!runId) return reply('Nothing to cancel: no run is waiting or running here.');
@@ -147,11 +176,31 @@ async function runCommand(
 async function start(
   job: IntakeJob,
   deps: IntakeDeps,
-  workflow: string,
+  trigger: TriggerInput,
   instructions: string | undefined,
   log: Logger,
 ): Promise<IntakeOutcome> {
   const subject = job.subject!;
+  const issue = { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number };
+  const setup = await deps.repoSetup(job.repo.owner, job.repo.name);
+  if (setup.problems.length > 0)
+    await deps.github.createComment(
+      issue,
+      `Some of this repository's droidworks workflows are invalid and were left out:\n\n${setup.problems
+        .map((p) => `- \`${p.source}\`:\n${p.problems.map((q) => `  - ${q.path}: ${q.message}`).join('\n')}`)
+        .join('\n')}`,
+    );
+  const definition = matchWorkflow(setup.workflows, trigger, { triggerLabel: deps.triggerLabel });
+  if (!definition) {
+    log.info({ trigger }, 'no workflow listens to this trigger');
+    if (trigger.kind === 'command')
+      await deps.github.createComment(
+        issue,
+        `\`${deps.commandPrefix} ${trigger.verb}\` does nothing on ${subject.type === 'pull' ? 'a pull request' : 'an issue'} here: no workflow of this repository listens to it.`,
+      );
+    return { action: 'ignored', reason: 'no workflow for this trigger' };
+  }
+  const workflow = definition.name;
   const runId = newRunId(job.repo.name, subject.number, job.deliveryId, workflow);
   const data: RunJob = {
     runId,

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-error.js';
-import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { RepoSetup } from './repo-setup.js';
 import type { RunJob } from '../queue/jobs.js';
 import type { RunProcessor } from '../queue/run-queue.js';
 import { STEP_IMPLS } from '../steps/index.js';
@@ -45,9 +46,9 @@ export function createRunProcessor(services: RunServices): RunProcessor {
     let workflowSteps;
     let ctx: RunContext;
     try {
-      repoConfig = await loadRepoConfig(services, job);
-      const workflows = await services.workflows([]);
-      const workflow = workflows.get(job.workflow);
+      const setup = await services.repoSetup(job.repo.owner, job.repo.name, signal);
+      repoConfig = await repoConfigOrComment(services, job, setup);
+      const workflow = setup.workflows.get(job.workflow);
       if (!workflow)
         throw new StepFailedError('load', `no valid workflow named "${job.workflow}" is installed`);
       workflowSteps = workflow.steps;
@@ -127,23 +128,19 @@ export function createRunProcessor(services: RunServices): RunProcessor {
   };
 }
 
-async function loadRepoConfig(services: RunServices, job: RunJob): Promise<RepoConfig> {
-  const file = await services.github.getFileAtDefaultBranch(
-    { owner: job.repo.owner, repo: job.repo.name },
-    '.droidworks.yml',
+/** The repository's configuration; an invalid `.droidworks.yml` gets a comment quoting every problem. */
+async function repoConfigOrComment(
+  services: RunServices,
+  job: RunJob,
+  setup: RepoSetup,
+): Promise<RepoConfig> {
+  if (setup.config) return setup.config;
+  const err = setup.configError ?? new ConfigError([], '.droidworks.yml');
+  await services.github.createComment(
+    { owner: job.repo.owner, repo: job.repo.name, issueNumber: job.subject.number },
+    `droidworks cannot run: \`${err.source}\` on the default branch is invalid.\n\n\`\`\`\n${err.message}\n\`\`\`\n\nFix the file and comment \`${services.config.commandPrefix} run\`.`,
   );
-  if (!file) return DEFAULT_REPO_CONFIG;
-  try {
-    return parseRepoConfig(file.content, '.droidworks.yml');
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      await services.github.createComment(
-        { owner: job.repo.owner, repo: job.repo.name, issueNumber: job.subject.number },
-        `droidworks cannot run: \`.droidworks.yml\` on the default branch is invalid.\n\n\`\`\`\n${err.message}\n\`\`\`\n\nFix the file and comment \`${services.config.commandPrefix} run\`.`,
-      );
-    }
-    throw err;
-  }
+  throw err;
 }
 
 function isRetryable(err: unknown): boolean {

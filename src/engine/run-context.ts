@@ -7,6 +7,7 @@ import type { RunJob } from '../queue/jobs.js';
 import type { Sandbox, SandboxProvider } from '../sandbox/types.js';
 import type { Logger } from '../util/logger.js';
 import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
+import type { RepoSetup } from './repo-setup.js';
 import type { Workspace, WorkspaceManager } from '../workspace/workspace-manager.js';
 import type { EventSink, RunLedger } from './ledger.js';
 import type { ProgressView } from './render-progress.js';
@@ -20,9 +21,8 @@ export interface RunServices {
   readonly sandboxes: SandboxProvider;
   readonly workspaces: WorkspaceManager;
   readonly ledger: RunLedger;
-  readonly workflows: (
-    repoFiles: ReadonlyArray<{ path: string; content: string }>,
-  ) => Promise<Map<string, WorkflowDefinition>>;
+  /** A repository's `.droidworks.yml` and workflows at its default branch's head (cached by SHA). */
+  readonly repoSetup: (owner: string, repo: string, signal?: AbortSignal) => Promise<RepoSetup>;
   /** Resolves when a writer approved the plan of `subject`, or rejects on timeout/abort. */
   readonly waitForApproval?: (subject: string, timeoutMs: number, signal: AbortSignal) => Promise<string>;
   readonly dashboardUrl?: (runId: string) => string | undefined;

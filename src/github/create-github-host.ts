@@ -202,17 +202,40 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
 
     async getFileAtDefaultBranch(repoRef, path, o) {
       const { sha: commitSha } = await host.getDefaultBranchSha(repoRef, o);
+      const file = await host.getFileAt(repoRef, path, commitSha, o);
+      return file ? { ...file, commitSha } : null;
+    },
+
+    async getFileAt(repoRef, path, ref, o) {
       try {
         const { data } = await octokit.rest.repos.getContent({
           ...repoRef,
           path,
-          ref: commitSha,
+          ref,
           request: { signal: o?.signal },
         });
         if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return null;
-        return { content: Buffer.from(data.content, 'base64').toString('utf8'), sha: data.sha, commitSha };
+        return { content: Buffer.from(data.content, 'base64').toString('utf8'), sha: data.sha };
       } catch (err) {
         if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+
+    async listDirectory(repoRef, path, ref, o) {
+      try {
+        const { data } = await octokit.rest.repos.getContent({
+          ...repoRef,
+          path,
+          ref,
+          request: { signal: o?.signal },
+        });
+        if (!Array.isArray(data)) return [];
+        return data
+          .filter((e) => e.type === 'file' || e.type === 'dir')
+          .map((e) => ({ name: e.name, path: e.path, type: e.type as 'file' | 'dir' }));
+      } catch (err) {
+        if (isNotFound(err)) return [];
         throw err;
       }
     },

@@ -225,6 +225,20 @@ export interface GitHubHost {
     options?: CallOptions,
   ): Promise<{ content: string; sha: string; commitSha: string } | null>;
   getDefaultBranchSha(repo: RepoRef, options?: CallOptions): Promise<{ branch: string; sha: string }>;
+  /** A text file at a commit or branch; null if absent. */
+  getFileAt(
+    repo: RepoRef,
+    path: string,
+    ref: string,
+    options?: CallOptions,
+  ): Promise<{ content: string; sha: string } | null>;
+  /** Files directly in a folder at a commit or branch; empty if the folder is absent. */
+  listDirectory(
+    repo: RepoRef,
+    path: string,
+    ref: string,
+    options?: CallOptions,
+  ): Promise<Array<{ name: string; path: string; type: 'file' | 'dir' }>>;
   getPullRequest(repo: RepoRef, number: number, options?: CallOptions): Promise<PullRequestInfo>;
   /** The pull request from `head` (a branch of the same repository), newest first; open ones only by default. */
   findPullRequestByHead(
