@@ -8,6 +8,7 @@ import { createQueues } from '../queue/queues.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createRunQueue, startIntakeWorker, startRunWorker } from '../queue/run-queue.js';
 import { startMaintenance } from '../queue/maintenance.js';
+import { createRepoSlots } from '../queue/repo-slots.js';
 import { redeliverFailed } from '../engine/redeliver-failed.js';
 
 export interface RunningWorker {
@@ -83,6 +84,17 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
     prefix,
     concurrency: config.concurrency.global,
     lockDurationMs: o.lockDurationMs,
+    repoSlots: {
+      slots: createRepoSlots(connection, prefix, config.concurrency.perRepo, 60_000),
+      retryMs: 5_000,
+      renewMs: 20_000,
+    },
+    onRepoFull: async (job) => {
+      await services.ledger.append(job.runId, {
+        type: 'run.waiting',
+        reason: 'repository concurrency limit',
+      });
+    },
     processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
   });
   // The redelivery sweeper needs the App's deliveries API; with a token there is nothing to list.

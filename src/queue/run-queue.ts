@@ -1,4 +1,5 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { RepoSlots } from './repo-slots.js';
 import type { Redis } from 'ioredis';
 import { runJobId, subjectKey, type RepoRef, type RunJob, type SubjectRef } from './jobs.js';
 import type { Queues } from './queues.js';
@@ -97,6 +98,10 @@ export interface RunWorkerOptions {
   readonly processor: RunProcessor;
   /** How long a run's lock lives without renewal; a worker that dies loses its runs after this. @defaultValue 30 s */
   readonly lockDurationMs?: number;
+  /** Per-repository limit: a run whose repository is full waits (delayed) and tries again. */
+  readonly repoSlots?: { readonly slots: RepoSlots; readonly retryMs: number; readonly renewMs: number };
+  /** Told when a run waits for a repository slot (to update its progress comment). */
+  readonly onRepoFull?: (job: RunJob) => Promise<void>;
 }
 
 /** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
@@ -105,11 +110,30 @@ export async function startRunWorker(
 ): Promise<{ close(): Promise<void>; worker: Worker<RunJob> }> {
   const worker = new Worker<RunJob>(
     'runs',
-    async (job, _token, signal) =>
-      o.processor(job.data, signal ?? new AbortController().signal, {
-        number: job.attemptsMade + 1,
-        max: job.opts.attempts ?? 1,
-      }),
+    async (job, token, signal) => {
+      const repo = `${job.data.repo.owner}/${job.data.repo.name}`;
+      const limit = o.repoSlots;
+      if (limit && !(await limit.slots.acquire(repo, job.data.runId))) {
+        await o.onRepoFull?.(job.data);
+        await job.moveToDelayed(Date.now() + limit.retryMs, token);
+        throw new DelayedError();
+      }
+      const renew = limit
+        ? setInterval(() => {
+            // A missed renewal is retried at the next tick; the lease outlives two misses.
+            limit.slots.renew(repo, job.data.runId).catch(() => undefined);
+          }, limit.renewMs)
+        : undefined;
+      try {
+        return await o.processor(job.data, signal ?? new AbortController().signal, {
+          number: job.attemptsMade + 1,
+          max: job.opts.attempts ?? 1,
+        });
+      } finally {
+        clearInterval(renew);
+        await limit?.slots.release(repo, job.data.runId);
+      }
+    },
     {
       connection: o.connection,
       prefix: o.prefix,

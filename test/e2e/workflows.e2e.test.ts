@@ -165,4 +165,46 @@ describeDocker('repository settings and workflows', () => {
     expect(roles.filter((b) => b.includes('You review a change'))).toHaveLength(0);
     expect(stack.forge.pulls(repo)).toHaveLength(1);
   });
+
+  it('holds a second run of the same repository until the first is done (per-repository limit)', async () => {
+    e2e = await startE2E(redisUrl, {
+      env: { DROIDWORKS_CONCURRENCY: '4', DROIDWORKS_CONCURRENCY_PER_REPO: '1' },
+    });
+    const { stack } = e2e;
+    const repo = stack.repo.full;
+    const issues = [1, 2].map((i) =>
+      stack.forge.createIssue(repo, {
+        title: `add() returns the wrong result (${i})`,
+        body: 'fix add',
+        as: 'alice',
+      }),
+    );
+    for (const issue of issues) stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+    for (const issue of issues)
+      await waitFor(
+        `run of #${issue.number}`,
+        () => stack.forge.issue(repo, issue.number).labels.includes('droid:done'),
+        150_000,
+      );
+    expect(stack.forge.pulls(repo)).toHaveLength(2);
+    // From the ledgers: the two runs' working spans do not overlap.
+    const spans = [];
+    for (const issue of issues) {
+      const progress = stack.forge
+        .comments(repo, issue.number)
+        .find((c) => c.body.includes('droidworks:progress'))!;
+      const runId = /run=(\S+) -->/.exec(progress.body)![1]!;
+      const events = await stack.services!.ledger.events(runId);
+      const started = events.filter((e) => e.type === 'run.started').map((e) => e.at);
+      const finished = events.filter((e) => e.type === 'run.finished').map((e) => e.at);
+      spans.push({
+        start: Math.min(...started),
+        end: Math.max(...finished),
+        waited: events.some((e) => e.type === 'run.waiting'),
+      });
+    }
+    spans.sort((a, b) => a.start - b.start);
+    expect(spans[1]!.start).toBeGreaterThanOrEqual(spans[0]!.end);
+    expect(spans.some((s) => s.waited)).toBe(true);
+  });
 });
