@@ -80,9 +80,7 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
 
   if (job.kind === 'unlabel' || job.kind === 'closed') {
     if (!writer && job.kind === 'unlabel') return [{ action: 'ignored', reason: 'sender cannot write' }];
-    const runId = await deps.runs.cancel(job.repo, subject);
-    if (runId)
-      await deps.ledger.append(runId, { type: 'run.cancel_requested', by: job.sender.login, why: job.kind });
+    const runId = await cancelRun(job, subject, deps, job.kind);
     log.info({ runId }, 'cancel requested by issue state');
     return [{ action: 'cancelled', runId }];
   }
@@ -147,9 +145,8 @@ async function runCommand(
         log,
       );
     case 'cancel': {
-      const runId = await deps.runs.cancel(job.repo, subject);
+      const runId = await cancelRun(job, subject, deps, 'command');
       if (!runId) return reply('Nothing to cancel: no run is waiting or running here.');
-      await deps.ledger.append(runId, { type: 'run.cancel_requested', by: job.sender.login, why: 'command' });
       return { action: 'cancelled', runId };
     }
     case 'status': {
@@ -170,6 +167,40 @@ async function runCommand(
     case 'help':
       return reply(commandHelp(deps.commandPrefix));
   }
+}
+
+/**
+ * Cancels the subject's run. A running one is aborted by its worker, which reports it; a waiting one
+ * never starts, so its progress comment is marked cancelled here.
+ */
+async function cancelRun(
+  job: IntakeJob,
+  subject: SubjectRef,
+  deps: IntakeDeps,
+  why: string,
+): Promise<string | undefined> {
+  const cancelled = await deps.runs.cancel(job.repo, subject);
+  if (!cancelled) return undefined;
+  const { runId, workflow } = cancelled;
+  await deps.ledger.append(runId, { type: 'run.cancel_requested', by: job.sender.login, why });
+  if (!cancelled.wasRunning) {
+    await deps.ledger.setState(runId, { status: 'cancelled' });
+    await deps.github.upsertComment(
+      { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number },
+      progressMarker(runId),
+      renderProgress({
+        runId,
+        status: 'cancelled',
+        workflow,
+        steps: [],
+        tokens: 0,
+        costUsd: 0,
+        commandPrefix: deps.commandPrefix,
+        note: `Cancelled by @${job.sender.login} before it started.`,
+      }),
+    );
+  }
+  return runId;
 }
 
 /** Enqueues a run (at most one per subject) and acknowledges it with the progress comment. */

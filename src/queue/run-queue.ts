@@ -26,7 +26,7 @@ export interface RunQueue {
   cancel(
     repo: Pick<RepoRef, 'owner' | 'name'>,
     subject: Pick<SubjectRef, 'number'>,
-  ): Promise<string | undefined>;
+  ): Promise<{ runId: string; workflow: string; wasRunning: boolean } | undefined>;
   setGlobalConcurrency(n: number): Promise<void>;
 }
 
@@ -66,12 +66,10 @@ export function createRunQueue(queues: Queues, redis: Redis): RunQueue {
       const job = await queues.runs.getJob(jobId);
       if (!job) return undefined;
       const state = await job.getState();
-      if (state === 'active') {
-        await redis.publish(cancelChannel(prefix), jobId);
-      } else if (state !== 'completed' && state !== 'failed') {
-        await job.remove();
-      }
-      return job.data.runId;
+      if (state === 'completed' || state === 'failed') return undefined;
+      if (state === 'active') await redis.publish(cancelChannel(prefix), jobId);
+      else await job.remove();
+      return { runId: job.data.runId, workflow: job.data.workflow, wasRunning: state === 'active' };
     },
     async setGlobalConcurrency(n) {
       await queues.runs.setGlobalConcurrency(n);

@@ -210,6 +210,45 @@ describeDocker('commands, iterations and failures', () => {
     expect(stack.forge.pulls(repo)).toHaveLength(0);
   });
 
+  it('/droid cancel on a waiting run marks it cancelled before it ever starts', async () => {
+    e2e = await startE2E(redisUrl, { env: { DROIDWORKS_CONCURRENCY_PER_REPO: '1' } });
+    const { stack } = e2e;
+    const repo = stack.repo.full;
+    e2e.model.setHandler(
+      scriptedHandler((_request, role) =>
+        role === 'coder' ? fakeReply.tool('bash', { command: 'sleep 300' }) : undefined,
+      ),
+    );
+    const first = stack.forge.createIssue(repo, { title: 'first', body: 'fix add', as: 'alice' });
+    const second = stack.forge.createIssue(repo, { title: 'second', body: 'fix add', as: 'alice' });
+    stack.forge.addLabel(repo, first.number, 'droid', 'alice');
+    await waitFor(
+      'the first run to be coding',
+      () => e2e!.model.requests.some((r) => !isPlanner(r.body)),
+      60_000,
+    );
+    stack.forge.addLabel(repo, second.number, 'droid', 'alice');
+    const progressOf = (n: number) => () =>
+      stack.forge.comments(repo, n).find((c) => c.body.includes('droidworks:progress'))?.body;
+    await waitFor('the second run to be queued', () => progressOf(second.number)()?.includes('Queued'));
+
+    stack.forge.comment(repo, second.number, '/droid cancel', 'alice');
+    await waitFor(
+      'the waiting run to say cancelled',
+      () => progressOf(second.number)()?.includes('Cancelled'),
+      10_000,
+    );
+    stack.forge.comment(repo, first.number, '/droid cancel', 'alice');
+    await waitFor(
+      'the running run to say cancelled',
+      () => progressOf(first.number)()?.includes('Cancelled'),
+      10_000,
+    );
+    // The cancelled waiting run never planned: one planner call, from the first run.
+    expect(e2e.model.requests.filter((r) => isPlanner(r.body))).toHaveLength(1);
+    expect(stack.forge.pulls(repo)).toHaveLength(0);
+  });
+
   it('a worker SIGKILLed mid-run: another finishes it, with one PR and one progress comment', async () => {
     e2e = await startE2E(redisUrl, { noWorker: true, lockDurationMs: 4000 });
     const { stack } = e2e;
