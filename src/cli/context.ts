@@ -31,8 +31,7 @@ export function createContext(
   redis: Redis,
   overrides: ContextOverrides = {},
 ): RunServices {
-  const github =
-    overrides.github ?? createGitHubHost(config.github, { logger: logger.child({ component: 'github' }) });
+  const github = overrides.github ?? createGitHubHost(config.github, { logger });
   const gitBase = gitBaseUrl(config.github.apiUrl);
   const secrets = [
     config.github.auth?.kind === 'token' ? config.github.auth.token : undefined,

@@ -5,6 +5,7 @@ import { loadConfig, type Config, type LoadConfigOptions } from '../config/load-
 import { RunLedger } from '../engine/ledger.js';
 import { RedisServerMissingError } from '../queue/embedded-redis.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
+import { createGitHubHost } from '../github/create-github-host.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createContext } from './context.js';
 import { redisFor } from './redis-for.js';
@@ -60,7 +61,16 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
     closers.push(() => worker.close());
   }
   if (halves.includes('gateway' as never)) {
-    const gateway = await serveGateway({ config, redisUrl: target.url, logger });
+    // `/readyz` also checks GitHub auth (the webhook route itself never calls GitHub).
+    const github = config.github.auth ? createGitHubHost(config.github, { logger }) : undefined;
+    const gateway = await serveGateway({
+      config,
+      redisUrl: target.url,
+      logger,
+      readiness: github
+        ? [{ name: 'github', check: async () => void (await github.getAuthenticatedLogin()) }]
+        : [],
+    });
     closers.push(() => gateway.close());
   }
   await untilSignal(logger, closers);
