@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { afterEach, expect, inject, it } from 'vitest';
 import { describeDocker } from '../support/docker.js';
-import { droidworksContainers, startE2E, testsPassOnBranch, type E2E } from '../support/e2e-stack.js';
+import {
+  droidworksContainers,
+  openIssue,
+  outcomeOf,
+  progressOf,
+  startE2E,
+  testsPassOnBranch,
+  type E2E,
+} from '../support/e2e-stack.js';
 import { fakeReply } from '../support/fake-model-server.js';
 import { scriptedHandler } from '../support/scripted-model.js';
 import { waitFor } from '../support/wait-for.js';
@@ -17,8 +25,7 @@ describeDocker('commands, iterations and failures', () => {
     e2e = undefined;
   });
 
-  const droidLabel = (n: number) => () =>
-    e2e!.stack.forge.issue(e2e!.stack.repo.full, n).labels.find((l) => l.startsWith('droid:'));
+  const droidLabel = (n: number) => () => outcomeOf(e2e!.stack, n);
 
   it('refuses a reader, ignores the bot itself, and runs once for repeated triggers', async () => {
     e2e = await startE2E(redisUrl);
@@ -36,11 +43,7 @@ describeDocker('commands, iterations and failures', () => {
           : undefined,
       ),
     );
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
+    const issue = openIssue(stack, { label: false });
 
     // A reader's command: one refusal reply, no run, no model call.
     stack.forge.comment(repo, issue.number, '/droid run', 'rita');
@@ -74,12 +77,7 @@ describeDocker('commands, iterations and failures', () => {
     e2e = await startE2E(redisUrl);
     const { stack } = e2e;
     const repo = stack.repo.full;
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+    const issue = openIssue(stack);
     await waitFor('the first run', droidLabel(issue.number), 120_000);
     const pr = stack.forge.pulls(repo)[0]!;
     const firstHead = pr.pull.headSha;
@@ -107,11 +105,7 @@ describeDocker('commands, iterations and failures', () => {
         stack.forge.pull(repo, pr.number).pull.headSha,
       120_000,
     );
-    await waitFor(
-      'the fix run to finish',
-      () => stack.forge.issue(repo, pr.number).labels.includes('droid:done'),
-      60_000,
-    );
+    await waitFor('the fix run to finish', () => outcomeOf(stack, pr.number) === 'droid:done', 60_000);
 
     expect(stack.forge.pulls(repo)).toHaveLength(1);
     expect(await stack.forge.readFile(repo, 'CHANGELOG.md', pr.pull.headRef)).toContain('add() adds');
@@ -138,12 +132,7 @@ describeDocker('commands, iterations and failures', () => {
         return fakeReply.tool('finish', { summary: 'I could not find the bug.' });
       }),
     );
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+    const issue = openIssue(stack);
     await waitFor('the run to end', droidLabel(issue.number), 150_000);
 
     expect(stack.forge.issue(repo, issue.number).labels).toContain('droid:failed');
@@ -171,12 +160,7 @@ describeDocker('commands, iterations and failures', () => {
         role === 'coder' ? fakeReply.tool('bash', { command: 'sleep 300' }) : undefined,
       ),
     );
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+    const issue = openIssue(stack);
     await waitFor(
       'the coder to run a command',
       () =>
@@ -193,11 +177,10 @@ describeDocker('commands, iterations and failures', () => {
 
     const asked = Date.now();
     stack.forge.comment(repo, issue.number, '/droid cancel', 'alice');
-    const progress = () =>
-      stack.forge.comments(repo, issue.number).find((c) => c.body.includes('droidworks:progress'))!;
+    const progress = () => progressOf(stack, issue.number)!;
     await waitFor(
       'the progress comment to say cancelled',
-      () => progress().body.includes('Cancelled'),
+      () => progress().includes('Cancelled'),
       5_000,
       100,
     );
@@ -271,12 +254,7 @@ describeDocker('commands, iterations and failures', () => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('worker ready') && resolve());
         child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
       });
-      const issue = stack.forge.createIssue(repo, {
-        title: 'add() returns the wrong result',
-        body: 'fix add',
-        as: 'alice',
-      });
-      stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+      const issue = openIssue(stack);
       await waitFor('the first coder call', () => coderCalls >= 1, 60_000);
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -1,6 +1,13 @@
 import { afterEach, expect, inject, it } from 'vitest';
 import { describeDocker } from '../support/docker.js';
-import { droidworksContainers, startE2E, testsPassOnBranch, type E2E } from '../support/e2e-stack.js';
+import {
+  droidworksContainers,
+  openIssue,
+  outcomeOf,
+  startE2E,
+  testsPassOnBranch,
+  type E2E,
+} from '../support/e2e-stack.js';
 import { waitFor } from '../support/wait-for.js';
 
 const redisUrl = inject('redisUrl');
@@ -16,22 +23,15 @@ describeDocker('label → pull request', () => {
     e2e = await startE2E(redisUrl);
     const { stack } = e2e;
     const repo = stack.repo.full;
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'add(2, 3) is -1, not 5.',
-      as: 'alice',
-    });
+    const issue = openIssue(stack, { body: 'add(2, 3) is -1, not 5.', label: false });
     // Before the droid: the repository's own tests fail on the default branch.
     expect((await testsPassOnBranch(stack, 'main')).passed).toBe(false);
 
     stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
 
-    await waitFor(
-      'droid:done or droid:failed',
-      () => stack.forge.issue(repo, issue.number).labels.find((l) => l.startsWith('droid:')),
-      150_000,
+    expect(await waitFor('droid:done or droid:failed', () => outcomeOf(stack, issue.number), 150_000)).toBe(
+      'droid:done',
     );
-    expect(stack.forge.issue(repo, issue.number).labels).toContain('droid:done');
 
     const pulls = stack.forge.pulls(repo);
     expect(pulls).toHaveLength(1);

@@ -1,6 +1,13 @@
 import { afterEach, expect, inject, it } from 'vitest';
 import { describeDocker } from '../support/docker.js';
-import { startE2E, testsPassOnBranch, type E2E } from '../support/e2e-stack.js';
+import {
+  openIssue,
+  outcomeOf,
+  progressOf,
+  startE2E,
+  testsPassOnBranch,
+  type E2E,
+} from '../support/e2e-stack.js';
 import { fakeReply } from '../support/fake-model-server.js';
 import { scriptedHandler } from '../support/scripted-model.js';
 import { waitFor } from '../support/wait-for.js';
@@ -22,12 +29,7 @@ describeDocker('repository settings and workflows', () => {
       files: { '.droidworks.yml': 'testRounds: 99\ntset: npm test\n' },
       message: 'config',
     });
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+    const issue = openIssue(stack);
 
     const complaint = await waitFor('the configuration complaint', () =>
       stack.forge.comments(repo, issue.number).find((c) => c.body.includes('is invalid')),
@@ -51,17 +53,11 @@ describeDocker('repository settings and workflows', () => {
       files: { '.droidworks.yml': 'planApproval: true\n' },
       message: 'ask for approval',
     });
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
-    const progress = () =>
-      stack.forge.comments(repo, issue.number).find((c) => c.body.includes('droidworks:progress'));
+    const issue = openIssue(stack);
+    const progress = () => progressOf(stack, issue.number);
     await waitFor(
       'the plan to wait for approval',
-      () => progress()?.body.includes('Waiting for plan approval'),
+      () => progress()?.includes('Waiting for plan approval'),
       60_000,
     );
     // Nothing is coded before the approval.
@@ -71,11 +67,7 @@ describeDocker('repository settings and workflows', () => {
     ).toHaveLength(0);
 
     stack.forge.comment(repo, issue.number, 'Plan looks right.\n/droid approve', 'alice');
-    await waitFor(
-      'the run to finish',
-      () => stack.forge.issue(repo, issue.number).labels.includes('droid:done'),
-      120_000,
-    );
+    await waitFor('the run to finish', () => outcomeOf(stack, issue.number) === 'droid:done', 120_000);
     expect(stack.forge.pulls(repo)).toHaveLength(1);
   });
 
@@ -83,17 +75,8 @@ describeDocker('repository settings and workflows', () => {
     e2e = await startE2E(redisUrl);
     const { stack } = e2e;
     const repo = stack.repo.full;
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
-    await waitFor(
-      'the first run',
-      () => stack.forge.issue(repo, issue.number).labels.includes('droid:done'),
-      120_000,
-    );
+    const issue = openIssue(stack);
+    await waitFor('the first run', () => outcomeOf(stack, issue.number) === 'droid:done', 120_000);
     const pr = stack.forge.pulls(repo)[0]!;
     const firstHead = pr.pull.headSha;
 
@@ -149,17 +132,8 @@ describeDocker('repository settings and workflows', () => {
       files: { '.droidworks/workflows/resolve-issue.yml': own },
       message: 'own workflow',
     });
-    const issue = stack.forge.createIssue(repo, {
-      title: 'add() returns the wrong result',
-      body: 'fix add',
-      as: 'alice',
-    });
-    stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
-    await waitFor(
-      'the run to finish',
-      () => stack.forge.issue(repo, issue.number).labels.includes('droid:done'),
-      120_000,
-    );
+    const issue = openIssue(stack);
+    await waitFor('the run to finish', () => outcomeOf(stack, issue.number) === 'droid:done', 120_000);
     const roles = e2e.model.requests.map((r) => JSON.stringify(r.body));
     expect(roles.filter((b) => b.includes('You are the planner'))).toHaveLength(0);
     expect(roles.filter((b) => b.includes('You review a change'))).toHaveLength(0);
@@ -183,7 +157,7 @@ describeDocker('repository settings and workflows', () => {
     for (const issue of issues)
       await waitFor(
         `run of #${issue.number}`,
-        () => stack.forge.issue(repo, issue.number).labels.includes('droid:done'),
+        () => outcomeOf(stack, issue.number) === 'droid:done',
         150_000,
       );
     expect(stack.forge.pulls(repo)).toHaveLength(2);

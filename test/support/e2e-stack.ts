@@ -112,3 +112,28 @@ export async function droidworksContainers(stack: Stack): Promise<string[]> {
   ]);
   return stdout.split('\n').filter(Boolean);
 }
+
+/** Opens an issue about the sample repository's bug (as alice, a writer); labels it `droid` unless told not to. */
+export function openIssue(
+  stack: Stack,
+  options: { title?: string; body?: string; label?: boolean } = {},
+): { number: number } {
+  const repo = stack.repo.full;
+  const issue = stack.forge.createIssue(repo, {
+    title: options.title ?? 'add() returns the wrong result',
+    body: options.body ?? 'fix add',
+    as: 'alice',
+  });
+  if (options.label !== false) stack.forge.addLabel(repo, issue.number, 'droid', 'alice');
+  return issue;
+}
+
+/** The body of a run's progress comment on issue or PR `n`, if there is one. */
+export function progressOf(stack: Stack, n: number): string | undefined {
+  return stack.forge.comments(stack.repo.full, n).find((c) => c.body.includes('droidworks:progress'))?.body;
+}
+
+/** `droid:done` / `droid:failed` once a run has reported on issue or PR `n`. */
+export function outcomeOf(stack: Stack, n: number): string | undefined {
+  return stack.forge.issue(stack.repo.full, n).labels.find((l) => l.startsWith('droid:'));
+}
