@@ -42,6 +42,8 @@ describe('loadConfig', () => {
     );
     expect(problems.map((p) => p.path).sort()).toEqual(
       [
+        'GITHUB_TOKEN',
+        'GITHUB_WEBHOOK_SECRET',
         'DROIDWORKS_MAX_COST_USD',
         'DROIDWORKS_MODEL_CODER',
         'DROIDWORKS_SANDBOX',

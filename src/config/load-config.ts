@@ -181,6 +181,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       const path = String(issue.path[0] ?? '(root)');
       problems.push({ path, message: issue.message, example: EXAMPLES[path] });
     }
+    // Still say what is missing, so one message lists every problem.
+    problems.push(
+      ...missingRequired(
+        options.require,
+        cleaned.GITHUB_WEBHOOK_SECRET,
+        Boolean(cleaned.GITHUB_TOKEN || cleaned.GITHUB_APP_ID),
+      ),
+    );
     throw new ConfigError(problems);
   }
   const e = parsed.data;
@@ -210,19 +218,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     auth = { kind: 'token', token: e.GITHUB_TOKEN };
   }
 
-  const required = new Set(options.require ?? []);
-  if (required.has('gateway') && !e.GITHUB_WEBHOOK_SECRET)
-    problems.push({
-      path: 'GITHUB_WEBHOOK_SECRET',
-      message: 'is required to verify webhook signatures',
-      example: EXAMPLES.GITHUB_WEBHOOK_SECRET,
-    });
-  if (required.has('worker') && !auth && !problems.some((p) => p.path.startsWith('GITHUB_PRIVATE_KEY')))
-    problems.push({
-      path: 'GITHUB_TOKEN',
-      message: 'GitHub credentials are required: set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_PRIVATE_KEY',
-      example: EXAMPLES.GITHUB_TOKEN,
-    });
+  problems.push(
+    ...missingRequired(
+      options.require,
+      e.GITHUB_WEBHOOK_SECRET,
+      auth !== undefined || problems.some((p) => p.path.startsWith('GITHUB_PRIVATE_KEY')),
+    ),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -269,6 +271,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     concurrency: { global: e.DROIDWORKS_CONCURRENCY, perRepo: e.DROIDWORKS_CONCURRENCY_PER_REPO },
     git: { authorName: e.DROIDWORKS_GIT_AUTHOR_NAME, authorEmail: e.DROIDWORKS_GIT_AUTHOR_EMAIL },
   };
+}
+
+/** What the requested process halves need and the environment lacks. */
+function missingRequired(
+  require: LoadConfigOptions['require'],
+  webhookSecret: string | undefined,
+  hasCredentials: boolean,
+): ConfigProblem[] {
+  const required = new Set(require ?? []);
+  const problems: ConfigProblem[] = [];
+  if (required.has('gateway') && !webhookSecret)
+    problems.push({
+      path: 'GITHUB_WEBHOOK_SECRET',
+      message: 'is required to verify webhook signatures',
+      example: EXAMPLES.GITHUB_WEBHOOK_SECRET,
+    });
+  if (required.has('worker') && !hasCredentials)
+    problems.push({
+      path: 'GITHUB_TOKEN',
+      message: 'GitHub credentials are required: set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_PRIVATE_KEY',
+      example: EXAMPLES.GITHUB_TOKEN,
+    });
+  return problems;
 }
 
 /** Reads an optional `.env` file with Node's own parser; a missing file is no error. */
