@@ -97,13 +97,21 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
     },
 
     async listComments({ owner, repo, issueNumber }, o) {
-      const list = await octokit.paginate(octokit.rest.issues.listComments, {
-        owner,
-        repo,
-        issue_number: issueNumber,
-        per_page: 100,
-        request: { signal: o?.signal },
-      });
+      // Page by page rather than `octokit.paginate`, which drops the request options (and so the
+      // caller's AbortSignal) after building the first request.
+      const list = [];
+      for (let page = 1; ; page++) {
+        const { data } = await octokit.rest.issues.listComments({
+          owner,
+          repo,
+          issue_number: issueNumber,
+          per_page: 100,
+          page,
+          request: { signal: o?.signal },
+        });
+        list.push(...data);
+        if (data.length < 100) break;
+      }
       return list.map(toComment);
     },
 

@@ -46,19 +46,27 @@ export function installRequestHook(octokit: Octokit, options: RequestHookOptions
   const now = options.now ?? Date.now;
   // before-after-hook binds the same options object into every wrap, so an outer wrap must
   // change it in place: a new object passed to `request()` would be ignored by inner wraps.
+  // The signals this hook made, mapped to the caller's own: an options object can come back to the
+  // hook (pagination reuses it), and our timeout must never be taken for the caller's signal.
+  const callerOf = new WeakMap<AbortSignal, AbortSignal | undefined>();
   octokit.hook.wrap('request', async (request, raw) => {
     const route = raw as unknown as HookOptions;
     const method = route.method ?? 'GET';
-    const requestOptions = (route.request ?? {}) as NonNullable<HookOptions['request']>;
+    const given = route.request?.signal ?? undefined;
+    const caller = given && callerOf.has(given) ? callerOf.get(given) : given;
+    // A copy: `request` may be the Octokit instance's shared defaults (paginate passes those), and
+    // a signal written into them would leak into every later request.
+    const requestOptions = { ...(route.request ?? {}) } as NonNullable<HookOptions['request']>;
     Object.assign(raw, { request: requestOptions });
-    const caller = requestOptions.signal ?? undefined;
     const explicitAuth = Boolean(route.headers.authorization);
     for (let attempt = 0; ; attempt++) {
       if (caller?.aborted) throw new GitHubAbortedError(route.url, { cause: caller.reason });
       if (!explicitAuth)
         route.headers.authorization = await options.credentials.authorization(route, { signal: caller });
       const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-      requestOptions.signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+      const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+      callerOf.set(signal, caller);
+      requestOptions.signal = signal;
       try {
         return await request(raw);
       } catch (err) {
