@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what droidworks needs on a fresh Debian/Ubuntu machine, idempotently:
-# npm dependencies, redis-server, docker.io (+ a running dockerd) and the local
-# runner image used by sandboxes when no registry is reachable.
+# npm dependencies, redis-server, docker.io (+ a running dockerd), chromium (browser
+# tests) and the local runner image used by sandboxes when no registry is reachable.
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --no-docker  npm + redis only
 set -euo pipefail
@@ -39,6 +39,8 @@ command -v redis-server >/dev/null || apt_install redis-server
 
 # 3. Docker engine. No daemon runs by default on these machines.
 command -v dockerd >/dev/null || apt_install docker.io
+# Chromium for the dashboard's browser test (playwright-core drives it; no browser is downloaded).
+[ -x /usr/bin/chromium ] || apt_install chromium || say "no chromium: browser tests are skipped locally and fail under CI"
 if ! docker info >/dev/null 2>&1; then
   if is_root && command -v dockerd >/dev/null; then
     say "starting dockerd (--iptables=false --bridge=none)"

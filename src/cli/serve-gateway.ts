@@ -1,12 +1,15 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../config/load-config.js';
+import { RunLedger } from '../engine/ledger.js';
 import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
+import { mountDashboard } from '../gateway/dashboard.js';
 import { createGatewayMetrics } from '../gateway/metrics.js';
 import { createWebhookVerifier } from '../github/verify-webhook.js';
 import { createIntakeWriter } from '../queue/intake-writer.js';
 import { createQueues, queueDepths } from '../queue/queues.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
+import { gitBaseUrl } from './context.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -44,6 +47,12 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       for (const d of await queueDepths(queues))
         metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
     },
+    mount: (app) =>
+      mountDashboard(app, {
+        ledger: new RunLedger(redis, o.config.queuePrefix),
+        logger: o.logger,
+        webUrl: gitBaseUrl(o.config.github.apiUrl),
+      }),
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
