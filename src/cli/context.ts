@@ -37,6 +37,7 @@ export function createContext(
     config.github.auth?.kind === 'token' ? config.github.auth.token : undefined,
     config.github.auth?.kind === 'app' ? config.github.auth.privateKey : undefined,
     config.github.webhookSecret,
+    config.dashboardPassword,
     config.models.openai.apiKey,
     config.models.anthropic.apiKey,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);

@@ -3,6 +3,7 @@ import type { Config } from '../config/load-config.js';
 import { RunLedger } from '../engine/ledger.js';
 import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
 import { mountDashboard } from '../gateway/dashboard.js';
+import { dashboardGuard } from '../gateway/dashboard-guard.js';
 import { createGatewayMetrics } from '../gateway/metrics.js';
 import { createWebhookVerifier } from '../github/verify-webhook.js';
 import { createIntakeWriter } from '../queue/intake-writer.js';
@@ -47,12 +48,15 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       for (const d of await queueDepths(queues))
         metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
     },
-    mount: (app) =>
+    mount: (app) => {
+      const guard = dashboardGuard(o.config.dashboardPassword);
+      for (const path of ['/runs', '/runs/*', '/api/runs', '/api/runs/*']) app.use(path, guard);
       mountDashboard(app, {
         ledger: new RunLedger(redis, o.config.queuePrefix),
         logger: o.logger,
         webUrl: gitBaseUrl(o.config.github.apiUrl),
-      }),
+      });
+    },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>

@@ -34,6 +34,8 @@ export interface Config {
   readonly queuePrefix: string;
   readonly http: { readonly host: string; readonly port: number };
   readonly publicUrl: string | undefined;
+  /** HTTP basic auth password for the run dashboard; unset: only this machine may read it. */
+  readonly dashboardPassword: string | undefined;
   readonly dataDir: string;
   readonly logLevel: string;
   readonly models: {
@@ -133,6 +135,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65535).default(3000),
   DROIDWORKS_PUBLIC_URL: url.optional(),
+  DROIDWORKS_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DROIDWORKS_DATA_DIR: z.string().default('.droidworks'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OPENAI_API_KEY: z.string().optional(),
@@ -240,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     queuePrefix: e.DROIDWORKS_QUEUE_PREFIX,
     http: { host: e.HOST, port: e.PORT },
     publicUrl: e.DROIDWORKS_PUBLIC_URL,
+    dashboardPassword: e.DROIDWORKS_DASHBOARD_PASSWORD,
     dataDir: e.DROIDWORKS_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     models: {
