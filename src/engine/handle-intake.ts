@@ -258,6 +258,7 @@ async function start(
     status: 'queued',
     workflow,
     subject: `${job.repo.owner}/${job.repo.name}#${subject.number}`,
+    ...(subject.title ? { title: subject.title.slice(0, 200) } : {}),
   });
   await deps.ledger.append(runId, {
     type: 'run.queued',
