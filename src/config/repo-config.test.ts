@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
-import { DEFAULT_REPO_CONFIG, formatPath, parseRepoConfig } from './repo-config.js';
+import { DEFAULT_REPO_CONFIG, parseRepoConfig } from './repo-config.js';
+import { formatPath } from './schema-problems.js';
 
 /** Runs the parser and returns the problems it threw (fails the test if it did not throw). */
 function problemsOf(text: string): Array<{ path: string; message: string }> {

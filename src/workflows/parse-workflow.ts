@@ -2,7 +2,8 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import type { ConfigProblem } from '../config/config-error.js';
 import { MODEL_ROLES, type ModelRole } from '../config/load-config.js';
-import { budgetsSchema, parseYaml, validate, type BudgetOverrides } from '../config/repo-config.js';
+import { budgetsSchema, type BudgetOverrides } from '../config/repo-config.js';
+import { parseYaml, validate } from '../config/schema-problems.js';
 import { COMMAND_VERBS, type CommandVerb } from '../gateway/parse-command.js';
 
 /** Every step kind the engine knows; a definition naming another is invalid. */
