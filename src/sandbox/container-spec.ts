@@ -14,6 +14,8 @@ export const LABELS = {
 
 export const WORKSPACE_MOUNT = '/workspace';
 export const SANDBOX_HOME = '/home/droid';
+/** The container's own (idle) process; commands run by `exec` as the sandbox user. */
+export const IDLE_USER = '65534:65534';
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Effective limits of one container, every field resolved. */
@@ -39,7 +41,8 @@ export interface RunContainerSpec {
  * The hardened create options of a run container (pure): no network, read-only root, tmpfs `/tmp`
  * and home, every capability dropped, no-new-privileges, pids/memory/CPU limits, an init process
  * that reaps orphans (so a fork bomb's zombies do not hold the pids limit), and an environment
- * built from scratch: nothing of the host's.
+ * built from scratch: nothing of the host's. The idle process runs as `nobody`, not as the commands'
+ * user, so a command's `kill -9 -1` cannot stop the container under the run.
  */
 export function runContainerSpec(spec: RunContainerSpec): ContainerCreateOptions {
   const { uid, gid } = spec.user;
@@ -51,7 +54,7 @@ export function runContainerSpec(spec: RunContainerSpec): ContainerCreateOptions
     // Idle until commands arrive by `exec`; `sleep infinity` exists in every coreutils image.
     Entrypoint: ['sleep'],
     Cmd: ['infinity'],
-    User: `${uid}:${gid}`,
+    User: IDLE_USER,
     WorkingDir: WORKSPACE_MOUNT,
     Env: [`HOME=${SANDBOX_HOME}`, `PATH=${SANDBOX_PATH}`, 'LANG=C.UTF-8', 'CI=true'],
     Labels: { ...spec.labels },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from '../util/logger.js';
 import { demuxStream } from './demux-stream.js';
@@ -13,14 +13,30 @@ import type { CommandResult, ExecOptions } from './types.js';
  * SIGKILLs the command and that whole group. When the command ends, whatever it left running in
  * its group is killed too (like a terminal hang-up; `setsid` leaves a daemon running). `$1` is the
  * exec id, also kept in `DROIDWORKS_EXEC` so the host can find escaped descendants. Only builtins
- * run after the command, so a pids limit exhausted by it cannot stop the clean-up.
+ * run after the command, so a pids limit exhausted by it cannot stop the clean-up. Expects `$t`
+ * (seconds) and `$cmd`.
  */
-const WRAPPER = `timeout -s KILL "$2" bash -lc "$3" &
+const RUN_AND_REAP = `timeout -s KILL "$t" bash -lc "$cmd" </dev/null &
 pg=$!
 echo "$pg" > "/tmp/.droidworks-exec-$1" 2>/dev/null
 wait "$pg"; rc=$?
 kill -KILL -- "-$pg" 2>/dev/null
 exit "$rc"`;
+
+const WRAPPER = `t=$2; cmd=$3
+${RUN_AND_REAP}`;
+
+/**
+ * A primed exec: started ahead of its command, it waits for one line on stdin, `<seconds> <cwd>
+ * <command> [<NAME=value>…]`, each field but the first base64-encoded, then behaves as `WRAPPER`.
+ * EOF instead of a line (the primed exec was discarded) exits at once.
+ */
+const PRIMED = `IFS=' ' read -r t d c kvs || exit 125
+unb64() { v=$(printf %s "$1" | base64 -d; echo .); v=\${v%.}; }
+unb64 "$d"; cd -- "$v" || exit 126
+for kv in $kvs; do unb64 "$kv"; export "$v"; done
+unb64 "$c"; cmd=$v
+${RUN_AND_REAP}`;
 
 /**
  * Host-side kill (abort, or the backstop timer): every process of this exec, found by process
@@ -50,27 +66,78 @@ export interface DockerExecContext {
   readonly oom: { kills: number };
 }
 
-/** Runs one command in a running container with the sandbox's timeout, kill and output-cap rules. */
+/**
+ * An exec started ahead of its command (see `PRIMED`): running the command then costs writing one
+ * line instead of Docker's exec start, which dominates a short command's latency.
+ */
+export interface PrimedExec {
+  readonly execId: string;
+  readonly exec: Docker.Exec;
+  readonly stream: Duplex;
+}
+
+/** Starts an exec that waits for its command. Discard an unused one with `discardPrimed`. */
+export async function primeExec(ctx: DockerExecContext, signal?: AbortSignal): Promise<PrimedExec> {
+  const execId = randomUUID();
+  const exec = await ctx.container.exec({
+    Cmd: ['/bin/bash', '-c', PRIMED, 'droidworks-exec', execId],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    User: ctx.user,
+    WorkingDir: WORKSPACE_MOUNT,
+    Env: [`DROIDWORKS_EXEC=${execId}`],
+    abortSignal: signal,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: true, abortSignal: signal })) as Duplex;
+  // Errors surface when the stream is used; a discarded one must not crash the process.
+  stream.on('error', () => undefined);
+  return { execId, exec, stream };
+}
+
+/** Ends an unused primed exec: its shell reads EOF and exits. */
+export function discardPrimed(primed: PrimedExec | undefined): void {
+  primed?.stream.destroy();
+}
+
+/**
+ * Runs one command in a running container with the sandbox's timeout, kill and output-cap rules,
+ * through `primed` when it is given and still waiting, otherwise through a new exec.
+ */
 export async function dockerExec(
   ctx: DockerExecContext,
   command: string,
   options: ExecOptions = {},
+  primed?: PrimedExec,
 ): Promise<CommandResult> {
   const signal = options.signal;
   signal?.throwIfAborted();
   const timeoutMs = Math.max(1, options.timeoutMs ?? ctx.defaultTimeoutMs);
-  const execId = randomUUID();
   const started = performance.now();
+  const seconds = (timeoutMs / 1000).toFixed(3);
+  const cwd = posix.resolve(WORKSPACE_MOUNT, options.cwd ?? '.');
   const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  const exec = await ctx.container.exec({
-    Cmd: ['/bin/bash', '-c', WRAPPER, 'droidworks-exec', execId, (timeoutMs / 1000).toFixed(3), command],
-    AttachStdout: true,
-    AttachStderr: true,
-    User: ctx.user,
-    WorkingDir: posix.resolve(WORKSPACE_MOUNT, options.cwd ?? '.'),
-    Env: [...env, `DROIDWORKS_EXEC=${execId}`],
-  });
-  const stream = (await exec.start({ hijack: true, stdin: false })) as Readable;
+  const usable = primed && (await stillWaiting(primed));
+  if (primed && !usable) discardPrimed(primed);
+  let execId: string;
+  let exec: Docker.Exec;
+  let stream: Readable;
+  if (primed && usable) {
+    ({ execId, exec, stream } = primed);
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    primed.stream.write([seconds, b64(cwd), b64(command), ...env.map(b64)].join(' ') + '\n');
+  } else {
+    execId = randomUUID();
+    exec = await ctx.container.exec({
+      Cmd: ['/bin/bash', '-c', WRAPPER, 'droidworks-exec', execId, seconds, command],
+      AttachStdout: true,
+      AttachStderr: true,
+      User: ctx.user,
+      WorkingDir: cwd,
+      Env: [...env, `DROIDWORKS_EXEC=${execId}`],
+    });
+    stream = (await exec.start({ hijack: true, stdin: false })) as Readable;
+  }
   const stdout = new OutputCap(ctx.maxOutputBytes);
   const stderr = new OutputCap(ctx.maxOutputBytes);
 
@@ -115,6 +182,16 @@ export async function dockerExec(
     oomKilled,
     truncatedBytes: stdout.droppedBytes + stderr.droppedBytes,
   };
+}
+
+/** The primed shell has not been killed meanwhile (say by a command's `kill -9 -1`). */
+async function stillWaiting(primed: PrimedExec): Promise<boolean> {
+  if (primed.stream.destroyed || primed.stream.readableEnded || !primed.stream.writable) return false;
+  try {
+    return (await primed.exec.inspect()).Running;
+  } catch {
+    return false;
+  }
 }
 
 async function killExec(ctx: DockerExecContext, execId: string): Promise<void> {

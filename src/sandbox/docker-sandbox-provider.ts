@@ -15,7 +15,13 @@ import {
   type ResolvedLimits,
 } from './container-spec.js';
 import { demuxStream } from './demux-stream.js';
-import { dockerExec, type DockerExecContext } from './docker-exec.js';
+import {
+  discardPrimed,
+  dockerExec,
+  primeExec,
+  type DockerExecContext,
+  type PrimedExec,
+} from './docker-exec.js';
 import { SandboxError, SandboxReleasedError, SandboxUnsupportedError, ServiceHealthError } from './errors.js';
 import { OutputCap } from './output-cap.js';
 import { removeContainer, removeNetwork } from './docker-remove.js';
@@ -119,9 +125,14 @@ export function createDockerSandboxProvider(
         await rm(workspaceDir, { recursive: true, force: true });
         throw err;
       });
-      return { container, workspaceDir };
+      const primed = await primeExec(execContext(container, log), signal).catch((err: unknown) => {
+        log.warn({ err }, 'warm pool could not prime an exec; the first command will start its own');
+        return undefined;
+      });
+      return { container, workspaceDir, primed };
     },
     destroy: async (entry) => {
+      discardPrimed(entry.primed);
       await removeContainer(docker, entry.container.id);
       await rm(entry.workspaceDir, { recursive: true, force: true });
     },
@@ -163,6 +174,7 @@ export function createDockerSandboxProvider(
         services: [],
         limits,
         runLog,
+        primed: warm.primed,
       });
     }
 
@@ -237,28 +249,40 @@ export function createDockerSandboxProvider(
     runLog: Logger;
     commandTimeoutMs?: number;
     maxOutputBytes?: number;
+    primed?: PrimedExec;
   }): Sandbox {
-    const ctx: DockerExecContext = {
-      container: args.container,
-      user: `${user.uid}:${user.gid}`,
-      defaultTimeoutMs: args.commandTimeoutMs ?? settings.commandTimeoutSec * 1000,
-      maxOutputBytes: args.maxOutputBytes ?? deps.maxOutputBytes ?? 262_144,
-      log: args.runLog,
-      oom: { kills: 0 },
-    };
+    const ctx = execContext(args.container, args.runLog, args);
     let released: Promise<void> | undefined;
+    // One exec is kept primed for the next command, started once the previous command is over (so
+    // nothing that command does, like `kill -9 -1`, reaches it).
+    let next: Promise<PrimedExec | undefined> = Promise.resolve(args.primed);
+    const primeNext = () => {
+      next = primeExec(ctx).catch((err: unknown) => {
+        args.runLog.debug({ err }, 'sandbox could not prime an exec; the next command starts its own');
+        return undefined;
+      });
+    };
+    if (!args.primed) primeNext();
     return {
       runId: args.runId,
       workspaceDir: args.workspaceDir,
       user,
       backend: 'docker',
       containerId: args.container.id,
-      exec: (command, options) => {
-        if (released) return Promise.reject(new SandboxReleasedError(args.runId));
-        return dockerExec(ctx, command, options);
+      exec: async (command, options) => {
+        if (released) throw new SandboxReleasedError(args.runId);
+        const taken = next;
+        next = Promise.resolve(undefined);
+        const primed = await taken;
+        try {
+          return await dockerExec(ctx, command, options, primed);
+        } finally {
+          if (!released) primeNext();
+        }
       },
       release: () => {
         released ??= (async () => {
+          void next.then(discardPrimed);
           await removeContainer(docker, args.container.id);
           await Promise.all(args.services.map((c) => removeContainer(docker, c.id)));
           if (args.network) await removeNetwork(docker, args.network);
@@ -267,6 +291,21 @@ export function createDockerSandboxProvider(
         })();
         return released;
       },
+    };
+  }
+
+  function execContext(
+    container: Docker.Container,
+    execLog: Logger,
+    overrides: { commandTimeoutMs?: number; maxOutputBytes?: number } = {},
+  ): DockerExecContext {
+    return {
+      container,
+      user: `${user.uid}:${user.gid}`,
+      defaultTimeoutMs: overrides.commandTimeoutMs ?? settings.commandTimeoutSec * 1000,
+      maxOutputBytes: overrides.maxOutputBytes ?? deps.maxOutputBytes ?? 262_144,
+      log: execLog,
+      oom: { kills: 0 },
     };
   }
 

@@ -95,12 +95,17 @@ describeDocker('docker sandbox containment', () => {
   });
 
   it('sees no host environment variable nor token', async () => {
-    const r = await sandbox.exec("env; echo ---; tr '\\0' '\\n' < /proc/1/environ");
+    // The container's own process belongs to another user: its environment is not even readable.
+    const r = await sandbox.exec("env; echo ---; tr '\\0' '\\n' < /proc/1/environ || echo PID1-UNREADABLE");
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).not.toContain(HOST_SECRET);
-    expect(r.stdout).not.toContain('DROIDWORKS_TEST_HOST_SECRET');
-    for (const key of ['npm_config_cache', 'VITEST', 'NODE_OPTIONS', 'TERM'])
-      if (process.env[key]) expect(r.stdout).not.toContain(`${key}=`);
+    expect(r.stdout).toContain('PID1-UNREADABLE');
+    const pid1 = (await docker.getContainer(sandbox.containerId ?? '').inspect()).Config.Env.join('\n');
+    for (const env of [r.stdout, pid1]) {
+      expect(env).not.toContain(HOST_SECRET);
+      expect(env).not.toContain('DROIDWORKS_TEST_HOST_SECRET');
+      for (const key of ['npm_config_cache', 'VITEST', 'NODE_OPTIONS', 'TERM'])
+        if (process.env[key]) expect(env).not.toContain(`${key}=`);
+    }
     expect(r.stdout).toContain('HOME=/home/droid');
   });
 
@@ -120,6 +125,31 @@ describeDocker('docker sandbox containment', () => {
     const caps = await sandbox.exec('grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status');
     expect(caps.stdout).toMatch(/CapEff:\s+0+\n/);
     expect(caps.stdout).toMatch(/NoNewPrivs:\s+1/);
+  });
+
+  it('runs a command through an exec started ahead of it, with its cwd and env', async () => {
+    await sandbox.exec('mkdir -p "dir with space"');
+    // The wrapper that ran the command is the parent of `timeout`, the command's parent.
+    const r = await sandbox.exec(
+      [
+        'echo "pwd=$PWD"',
+        `printf 'A=%s;B=%s;\\n' "$A" "$B"`,
+        `echo "wrapper=$(tr '\\0' ' ' < /proc/$(ps -o ppid= -p $PPID | tr -d ' ')/cmdline)"`,
+      ].join('; '),
+      { cwd: 'dir with space', env: { A: "it's a = b", B: 'two\nlines\n' } },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('pwd=/workspace/dir with space\n');
+    expect(r.stdout).toContain("A=it's a = b;B=two\nlines\n;\n");
+    expect(r.stdout).toMatch(/^wrapper=.*read -r t d c kvs/m);
+  });
+
+  it('survives a command that kills every process it may signal', async () => {
+    const r = await sandbox.exec('kill -9 -1; echo unreachable');
+    expect(r.exitCode).toBe(137);
+    const after = await sandbox.exec('echo alive');
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).toBe('alive\n');
   });
 
   it('kills an endless loop and everything it started at the timeout', async () => {

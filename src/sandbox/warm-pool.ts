@@ -1,10 +1,13 @@
 import type Docker from 'dockerode';
 import type { Logger } from '../util/logger.js';
+import type { PrimedExec } from './docker-exec.js';
 
 /** An idle, started container and the host directory bind-mounted at its `/workspace`. */
 export interface WarmContainer {
   readonly container: Docker.Container;
   readonly workspaceDir: string;
+  /** An exec already started and waiting for the run's first command. */
+  readonly primed?: PrimedExec | undefined;
 }
 
 export interface WarmPoolOptions {
