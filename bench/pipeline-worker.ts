@@ -92,6 +92,8 @@ function timedWorkspaces(inner: WorkspaceManager): WorkspaceManager {
         report('', 'workspace.sweep', started);
       }
     },
+    settled: () => inner.settled(),
+    close: () => inner.close(),
   };
 }
 

@@ -57,6 +57,7 @@ export function createContext(
       cloneUrl: (owner, repo) => `${gitBase}/${owner}/${repo}.git`,
       getToken: async (owner, repo) => (await github.getGitToken({ owner, repo })).token,
       git: config.git,
+      spares: config.worktreeSpares,
       logger,
     }),
     ledger: new RunLedger(redis, config.queuePrefix),

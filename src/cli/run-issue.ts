@@ -43,6 +43,7 @@ export async function runIssue(o: {
       `run ${runId}: ${state.status ?? 'unknown'}${state.pullRequest ? `, pull request #${state.pullRequest}` : ''}`,
     );
     await services.sandboxes.close();
+    await services.workspaces.close();
     return state.status === 'succeeded' ? 0 : 1;
   } finally {
     redis.disconnect();

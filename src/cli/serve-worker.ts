@@ -118,6 +118,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       await intake.close();
       await runs.close();
       await services.sandboxes.close();
+      await services.workspaces.close();
       await queues.close();
       connection.disconnect();
       subscriber.disconnect();

@@ -62,6 +62,8 @@ export interface Config {
   };
   readonly concurrency: { readonly global: number; readonly perRepo: number };
   readonly git: { readonly authorName: string; readonly authorEmail: string };
+  /** Spare worktrees kept checked out per recently used repository. */
+  readonly worktreeSpares: number;
 }
 
 export interface LoadConfigOptions {
@@ -150,6 +152,7 @@ const schema = z.object({
   DROIDWORKS_SANDBOX: z.enum(['docker', 'process']).default('docker'),
   DROIDWORKS_RUNNER_IMAGE: z.string().min(1).default('droidworks/runner:bookworm-1'),
   DROIDWORKS_WARM_POOL: int(0, 64).default(0),
+  DROIDWORKS_WORKTREE_SPARES: int(0, 8).default(0),
   DROIDWORKS_SANDBOX_MEMORY_MB: int(64, 1_048_576).default(2048),
   DROIDWORKS_SANDBOX_CPUS: positive.default(2),
   DROIDWORKS_SANDBOX_PIDS: int(16, 100_000).default(512),
@@ -273,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       maxMinutes: e.DROIDWORKS_MAX_MINUTES,
     },
     concurrency: { global: e.DROIDWORKS_CONCURRENCY, perRepo: e.DROIDWORKS_CONCURRENCY_PER_REPO },
+    worktreeSpares: e.DROIDWORKS_WORKTREE_SPARES,
     git: { authorName: e.DROIDWORKS_GIT_AUTHOR_NAME, authorEmail: e.DROIDWORKS_GIT_AUTHOR_EMAIL },
   };
 }

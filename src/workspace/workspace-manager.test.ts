@@ -197,6 +197,82 @@ describe('workspace manager (real git over smart HTTP)', () => {
     await live.release();
   });
 
+  it('adopts a spare worktree into a bind-mount-style directory and checks out only what changed', async () => {
+    const spareData = join(root, 'data-spares');
+    const m = createWorkspaceManager({
+      dataDir: spareData,
+      cloneUrl: (o, r) => `${url}/${o}/${r}.git`,
+      getToken: () => Promise.resolve(TOKEN),
+      git: { authorName: 'droidworks[bot]', authorEmail: 'bot@example.com' },
+      logger: createLogger({ level: 'silent' }),
+      spares: 1,
+    });
+    const owner = { uid: 1000, gid: 1000 };
+    const spareDirs = async () =>
+      (await readdir(join(spareData, 'worktrees', 'acme', 'widget'))).filter((n) => n.startsWith('spare.'));
+    const first = await m.prepare({ runId: 'run-s1', owner: 'acme', repo: 'widget', branch: 'droid/20-a' });
+    await m.settled();
+    const [spare] = await spareDirs();
+    expect(spare).toBeDefined();
+    expect(await readFile(join(spareData, 'worktrees', 'acme', 'widget', spare!, 'file5.txt'), 'utf8')).toBe(
+      'content 5\n',
+    );
+    await first.release();
+
+    // The default branch moves on after the spare was made.
+    const seed = join(root, 'seed-spares');
+    await git(root, 'clone', '-q', join(forgeRoot, 'acme', 'widget.git'), seed);
+    await mkdir(join(seed, 'new', 'deep'), { recursive: true });
+    await writeFile(join(seed, 'new', 'deep', 'added.txt'), 'added\n');
+    await writeFile(join(seed, 'file1.txt'), 'changed 1\n');
+    await git(seed, 'rm', '-q', 'file2.txt');
+    await git(seed, 'add', '-A');
+    await git(seed, 'commit', '-q', '-m', 'move main');
+    await git(seed, 'push', '-q', 'origin', 'main');
+    const head = await git(seed, 'rev-parse', 'HEAD');
+
+    // An existing, empty directory, like the sandbox's bind-mounted workspace: filled, not replaced.
+    const target = join(root, 'mounted');
+    await mkdir(target);
+    const ws = await m.prepare({
+      runId: 'run-s2',
+      owner: 'acme',
+      repo: 'widget',
+      branch: 'droid/21-b',
+      dir: target,
+      fileOwner: owner,
+    });
+    expect(ws.baseSha).toBe(head);
+    expect(existsSync(join(spareData, 'worktrees', 'acme', 'widget', spare!))).toBe(false);
+    expect(await readFile(join(target, 'file1.txt'), 'utf8')).toBe('changed 1\n');
+    expect(await readFile(join(target, 'new', 'deep', 'added.txt'), 'utf8')).toBe('added\n');
+    expect(existsSync(join(target, 'file2.txt'))).toBe(false);
+    expect(await git(target, '-c', 'safe.directory=*', 'status', '--porcelain')).toBe('');
+    expect(await git(target, '-c', 'safe.directory=*', 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(
+      'droid/21-b',
+    );
+    if (process.getuid?.() === 0)
+      for (const f of ['file1.txt', 'file5.txt', 'new', 'new/deep', 'new/deep/added.txt'])
+        expect((await run('stat', ['-c', '%u', join(target, f)])).stdout.trim(), f).toBe('1000');
+
+    await writeFile(join(target, 'fix.txt'), 'fix\n');
+    const pushed = await ws.commitAndPush({ message: 'droid: fix' });
+    const bare = join(forgeRoot, 'acme', 'widget.git');
+    expect(await git(bare, 'rev-parse', 'droid/21-b')).toBe(pushed.sha);
+    expect(await git(bare, 'rev-parse', 'droid/21-b^')).toBe(head);
+    await ws.release();
+
+    // A spare of this live process survives a sweep that knows no live run; close removes it.
+    await m.settled();
+    expect(await spareDirs()).toHaveLength(1);
+    expect(await m.sweep(() => false)).toEqual([]);
+    expect(await spareDirs()).toHaveLength(1);
+    await m.close();
+    expect(await spareDirs()).toHaveLength(0);
+    const mirror = join(spareData, 'mirrors', 'acme', 'widget.git');
+    expect((await git(mirror, 'worktree', 'list')).split('\n')).toHaveLength(1);
+  });
+
   it('fails with a redacted GitError on a bad token', async () => {
     const bad = 'ghs_' + 'WrongTokenWrongToken'.padEnd(36, 'y');
     const m = createWorkspaceManager({

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { lchown, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { isDroidBranch } from './branch-name.js';
 import { ChownError, GitError, PushRejectedError } from './errors.js';
@@ -22,6 +24,13 @@ export interface WorkspaceManagerOptions {
   readonly timeoutMs?: number;
   /** Try a blob-less partial clone (servers without support fall back to a full one). @defaultValue true */
   readonly partialClone?: boolean;
+  /**
+   * Spare worktrees kept checked out per repository (config `DROIDWORKS_WORKTREE_SPARES`): after a
+   * run's checkout, another one is made in the background, and the next run of that repository
+   * adopts it and checks out only what changed since. Spares are kept for the 8 repositories used
+   * last. @defaultValue 0
+   */
+  readonly spares?: number;
 }
 
 export interface PrepareOptions {
@@ -69,11 +78,35 @@ export interface Workspace {
 
 export interface WorkspaceManager {
   prepare(options: PrepareOptions): Promise<Workspace>;
-  /** Removes worktrees (and their branches) whose run `isLive` denies. Returns their run ids. */
+  /**
+   * Removes worktrees (and their branches) whose run `isLive` denies, and spares of worker processes
+   * that are gone. Returns their run ids.
+   */
   sweep(isLive: (runId: string) => boolean | Promise<boolean>, signal?: AbortSignal): Promise<string[]>;
+  /** Resolves once no spare worktree is being made (tests, benchmarks). */
+  settled(): Promise<void>;
+  /** Removes this manager's spare worktrees. */
+  close(): Promise<void>;
 }
 
 const MARKER = 'droidworks-run.json';
+/** Repositories whose spares are kept; the least recently used one loses its spares first. */
+const SPARE_REPOS = 8;
+/** Run id of a spare in its marker: `spare:<host>:<pid>:<hex>`, so a sweep knows whose it is. */
+const SPARE_PREFIX = `spare:${hostname()}:`;
+
+/** A worktree checked out ahead of the run that will adopt it. */
+interface Spare {
+  readonly dir: string;
+  readonly adminDir: string;
+  readonly sha: string;
+  readonly fileOwner: { readonly uid: number; readonly gid: number } | undefined;
+}
+
+interface RepoSpares {
+  readonly ready: Spare[];
+  creating: number;
+}
 
 /**
  * Git mirrors and per-run worktrees. A bare, blob-less mirror per repository is fetched under a
@@ -158,7 +191,7 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
     const started = performance.now();
     const mode = p.mode ?? 'new';
 
-    const { adminDir, baseSha } = await withMirrorLock(
+    const { adminDir, baseSha, chowned } = await withMirrorLock(
       mirror,
       async () => {
         await refreshMirror(p.owner, p.repo, mirror, p.signal);
@@ -176,24 +209,31 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
         await mkdir(dirname(dir), { recursive: true });
         // Blobs of a partial clone are fetched during checkout, so this needs credentials too.
         const { env, secrets } = await auth(p.owner, p.repo);
-        await git(['--git-dir', mirror, 'worktree', 'add', '--no-track', '-B', p.branch, dir, baseSha], {
-          env,
-          secrets,
-          signal: p.signal,
-        });
+        const spare = takeSpare(mirror);
+        const adopted = spare && (await adoptSpare(spare, dir, p, baseSha, env, secrets, runLog));
+        if (!adopted)
+          await git(['--git-dir', mirror, 'worktree', 'add', '--no-track', '-B', p.branch, dir, baseSha], {
+            env,
+            secrets,
+            signal: p.signal,
+          });
         runLog.debug(
-          { fetchMs: Math.round(fetched - started), worktreeMs: Math.round(performance.now() - fetched) },
+          {
+            fetchMs: Math.round(fetched - started),
+            worktreeMs: Math.round(performance.now() - fetched),
+            spare: Boolean(adopted),
+          },
           'workspace mirror fetched and worktree added',
         );
-        const dotGit = (await readFile(join(dir, '.git'), 'utf8')).trim();
-        const adminDir = resolve(dir, dotGit.replace(/^gitdir:\s*/, ''));
+        const adminDir = await adminDirOf(dir);
         await writeFile(join(adminDir, MARKER), JSON.stringify({ runId: p.runId, branch: p.branch, dir }));
-        return { adminDir, baseSha };
+        return { adminDir, baseSha, chowned: Boolean(adopted) };
       },
       { signal: p.signal },
     );
-    if (p.fileOwner) await chownTree(dir, p.fileOwner, p.signal);
+    if (p.fileOwner && !chowned) await chownTree(dir, p.fileOwner, p.signal);
     runLog.info({ ms: Math.round(performance.now() - started), baseSha }, 'workspace ready');
+    makeSpares(p.owner, p.repo, mirror, p.fileOwner);
 
     const wt = ['--git-dir', adminDir, '--work-tree', dir];
     const identity = {
@@ -279,6 +319,148 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
     return workspace;
   }
 
+  const spares = new Map<string, RepoSpares>();
+  const making = new Set<Promise<void>>();
+  let closed = false;
+
+  function takeSpare(mirror: string): Spare | undefined {
+    const entry = spares.get(mirror);
+    if (!entry) return undefined;
+    // Most recently used last: the first key is the one to evict.
+    spares.delete(mirror);
+    spares.set(mirror, entry);
+    return entry.ready.shift();
+  }
+
+  /**
+   * Moves a spare into `dir` and checks out the run's branch there: only files that differ between
+   * the spare's commit and `baseSha` are written (and handed to `fileOwner`). False, with the spare
+   * removed, when it cannot be used; the caller then adds a worktree the ordinary way.
+   */
+  async function adoptSpare(
+    spare: Spare,
+    dir: string,
+    p: PrepareOptions,
+    baseSha: string,
+    env: Record<string, string>,
+    secrets: readonly string[],
+    runLog: Logger,
+  ): Promise<boolean> {
+    try {
+      if ((await listDir(dir)).length > 0) return false;
+      if (existsSync(dir)) {
+        // `dir` may be a bind-mount source (the sandbox's workspace): fill it, never replace it.
+        for (const name of await readdir(spare.dir)) await rename(join(spare.dir, name), join(dir, name));
+        await rmdir(spare.dir);
+      } else await rename(spare.dir, dir);
+      await writeFile(join(spare.adminDir, 'gitdir'), `${join(dir, '.git')}\n`);
+      const wt = ['--git-dir', spare.adminDir, '--work-tree', dir];
+      await git([...wt, 'checkout', '-q', '--no-track', '-B', p.branch, baseSha], {
+        cwd: dir,
+        env,
+        secrets,
+        signal: p.signal,
+      });
+      const sameOwner =
+        spare.fileOwner?.uid === p.fileOwner?.uid && spare.fileOwner?.gid === p.fileOwner?.gid;
+      if (p.fileOwner && !sameOwner) await chownTree(dir, p.fileOwner, p.signal);
+      else if (p.fileOwner && spare.sha !== baseSha) {
+        const changed = await git([...wt, 'diff', '--name-only', '--no-renames', '-z', spare.sha, baseSha], {
+          cwd: dir,
+        });
+        await chownPaths(dir, changed.stdout.split('\0').filter(Boolean), p.fileOwner);
+      }
+      return true;
+    } catch (err) {
+      runLog.warn({ err }, 'workspace could not adopt a spare worktree; adding one');
+      await removeWorktree(dirname(dirname(spare.adminDir)), spare.dir, undefined).catch(() => undefined);
+      // Whatever was moved into `dir` goes too, so the ordinary path starts from an empty directory.
+      for (const name of await listDir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+      return false;
+    }
+  }
+
+  /** Tops the repository's spares up in the background, from the mirror the run just fetched. */
+  function makeSpares(
+    owner: string,
+    repo: string,
+    mirror: string,
+    fileOwner: { uid: number; gid: number } | undefined,
+  ): void {
+    const wanted = options.spares ?? 0;
+    if (wanted <= 0 || closed) return;
+    let entry = spares.get(mirror);
+    if (!entry) {
+      entry = { ready: [], creating: 0 };
+      spares.set(mirror, entry);
+      if (spares.size > SPARE_REPOS) {
+        const [oldest, evicted] = spares.entries().next().value as [string, RepoSpares];
+        spares.delete(oldest);
+        for (const s of evicted.ready.splice(0)) void dropSpare(oldest, s);
+      }
+    }
+    while (entry.ready.length + entry.creating < wanted) {
+      entry.creating++;
+      const task = makeSpare(owner, repo, mirror, fileOwner)
+        .then(async (spare) => {
+          if (closed || spares.get(mirror) !== entry) await dropSpare(mirror, spare);
+          else entry.ready.push(spare);
+        })
+        .catch((err: unknown) =>
+          log.warn({ err, repo: `${owner}/${repo}` }, 'workspace could not make a spare'),
+        )
+        .finally(() => {
+          entry.creating--;
+          making.delete(task);
+        });
+      making.add(task);
+    }
+  }
+
+  async function makeSpare(
+    owner: string,
+    repo: string,
+    mirror: string,
+    fileOwner: { uid: number; gid: number } | undefined,
+  ): Promise<Spare> {
+    const suffix = randomBytes(4).toString('hex');
+    const dir = join(worktreesRoot, safeSegment(owner), safeSegment(repo), `spare.${suffix}`);
+    // Only the registration holds the lock; writing the files does not block other runs.
+    const { adminDir, sha } = await withMirrorLock(mirror, async () => {
+      const head = (await git(['--git-dir', mirror, 'symbolic-ref', 'HEAD'], {})).stdout.trim();
+      const start = head.replace(/^refs\/heads\//, 'refs/remotes/origin/');
+      const sha = (
+        await git(['--git-dir', mirror, 'rev-parse', '--verify', `${start}^{commit}`], {})
+      ).stdout.trim();
+      await mkdir(dirname(dir), { recursive: true });
+      await git(['--git-dir', mirror, 'worktree', 'add', '--no-checkout', '--detach', dir, sha], {});
+      const adminDir = await adminDirOf(dir);
+      const runId = `${SPARE_PREFIX}${process.pid}:${suffix}`;
+      await writeFile(join(adminDir, MARKER), JSON.stringify({ runId, dir }));
+      return { adminDir, sha };
+    });
+    const spare = { dir, adminDir, sha, fileOwner };
+    try {
+      const { env, secrets } = await auth(owner, repo);
+      await git(['--git-dir', adminDir, '--work-tree', dir, 'reset', '-q', '--hard', sha], {
+        cwd: dir,
+        env,
+        secrets,
+      });
+      if (fileOwner) await chownTree(dir, fileOwner);
+      return spare;
+    } catch (err) {
+      await dropSpare(mirror, spare);
+      throw err;
+    }
+  }
+
+  async function dropSpare(mirror: string, spare: Spare): Promise<void> {
+    await withMirrorLock(mirror, () => removeWorktree(mirror, spare.dir, undefined)).catch((err: unknown) =>
+      log.warn({ err, dir: spare.dir }, 'workspace could not remove a spare; the start-up sweep will'),
+    );
+  }
+
   async function removeWorktree(
     mirror: string,
     dir: string,
@@ -317,8 +499,10 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
             },
           );
           if (marker === undefined) continue;
-          const data = JSON.parse(marker) as { runId: string; branch: string; dir: string };
-          if (await isLive(data.runId)) continue;
+          const data = JSON.parse(marker) as { runId: string; branch?: string; dir: string };
+          if (data.runId.startsWith('spare:')) {
+            if (spareOwnerAlive(data.runId)) continue;
+          } else if (await isLive(data.runId)) continue;
           if (!isAbsolute(data.dir)) continue;
           await withMirrorLock(mirror, () => removeWorktree(mirror, data.dir, data.branch, signal), {
             signal,
@@ -331,7 +515,56 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
     return removed;
   }
 
-  return { prepare, sweep };
+  return {
+    prepare,
+    sweep,
+    async settled() {
+      while (making.size > 0) await Promise.allSettled([...making]);
+    },
+    async close() {
+      closed = true;
+      while (making.size > 0) await Promise.allSettled([...making]);
+      const all = [...spares.entries()];
+      spares.clear();
+      for (const [mirror, entry] of all) for (const s of entry.ready.splice(0)) await dropSpare(mirror, s);
+    },
+  };
+}
+
+/** A spare belongs to a worker process that still runs on this host (so it is not a leftover). */
+function spareOwnerAlive(runId: string): boolean {
+  if (!runId.startsWith(SPARE_PREFIX)) return false;
+  const pid = Number(runId.slice(SPARE_PREFIX.length).split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function adminDirOf(dir: string): Promise<string> {
+  const dotGit = (await readFile(join(dir, '.git'), 'utf8')).trim();
+  return resolve(dir, dotGit.replace(/^gitdir:\s*/, ''));
+}
+
+/** chown each path and the directories between it and `root` (those git may have created). */
+async function chownPaths(
+  root: string,
+  paths: readonly string[],
+  owner: { uid: number; gid: number },
+): Promise<void> {
+  const done = new Set<string>();
+  for (const path of paths) {
+    for (let p = join(root, path); relative(root, p) !== '' && !done.has(p); p = dirname(p)) {
+      done.add(p);
+      await lchown(p, owner.uid, owner.gid).catch((err: NodeJS.ErrnoException) => {
+        // A file the new commit deletes.
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+  }
 }
 
 async function listDir(dir: string): Promise<string[]> {
