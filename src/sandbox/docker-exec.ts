@@ -28,10 +28,12 @@ ${RUN_AND_REAP}`;
 
 /**
  * A primed exec: started ahead of its command, it waits for one line on stdin, `<seconds> <cwd>
- * <command> [<NAME=value>…]`, each field but the first base64-encoded, then behaves as `WRAPPER`.
- * EOF instead of a line (the primed exec was discarded) exits at once.
+ * <command> [<NAME=value>…]`, each field but the first base64-encoded, acknowledges it with one
+ * byte (0x06) on stdout, then behaves as `WRAPPER`. Without the acknowledgement the host knows the
+ * command never started. EOF instead of a line (the primed exec was discarded) exits at once.
  */
 const PRIMED = `IFS=' ' read -r t d c kvs || exit 125
+printf '\\006'
 unb64() { v=$(printf %s "$1" | base64 -d; echo .); v=\${v%.}; }
 unb64 "$d"; cd -- "$v" || exit 126
 for kv in $kvs; do unb64 "$kv"; export "$v"; done
@@ -52,6 +54,9 @@ for d in /proc/[0-9]*; do
 done
 rm -f "/tmp/.droidworks-exec-$1"
 exit 0`;
+
+/** The primed shell's acknowledgement of its command line. */
+const ACK = 0x06;
 
 const OOM_PROBE =
   'cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events 2>/dev/null';
@@ -117,7 +122,7 @@ export async function dockerExec(
   const seconds = (timeoutMs / 1000).toFixed(3);
   const cwd = posix.resolve(WORKSPACE_MOUNT, options.cwd ?? '.');
   const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  const usable = primed && (await stillWaiting(primed));
+  const usable = primed !== undefined && stillWaiting(primed);
   if (primed && !usable) discardPrimed(primed);
   let execId: string;
   let exec: Docker.Exec;
@@ -155,13 +160,25 @@ export async function dockerExec(
   }, timeoutMs + 3_000);
   const onAbort = () => killTree();
   signal?.addEventListener('abort', onAbort, { once: true });
+  let acked = !usable;
   try {
-    await demuxStream(stream, (kind, chunk) => (kind === 'stdout' ? stdout : stderr).push(chunk));
+    await demuxStream(stream, (kind, chunk) => {
+      if (!acked && kind === 'stdout' && chunk.length > 0) {
+        acked = true;
+        if (chunk[0] === ACK) chunk = chunk.subarray(1);
+      }
+      (kind === 'stdout' ? stdout : stderr).push(chunk);
+    });
   } finally {
     clearTimeout(backstop);
     signal?.removeEventListener('abort', onAbort);
   }
   await killing;
+  if (!acked) {
+    // The primed shell died before it read the command (say a daemon's `kill -9 -1`): nothing ran.
+    ctx.log.debug({ execId }, 'sandbox primed exec was gone; running the command in a new one');
+    return dockerExec(ctx, command, options);
+  }
   const info = await exec.inspect();
   const durationMs = performance.now() - started;
   signal?.throwIfAborted();
@@ -184,14 +201,9 @@ export async function dockerExec(
   };
 }
 
-/** The primed shell has not been killed meanwhile (say by a command's `kill -9 -1`). */
-async function stillWaiting(primed: PrimedExec): Promise<boolean> {
-  if (primed.stream.destroyed || primed.stream.readableEnded || !primed.stream.writable) return false;
-  try {
-    return (await primed.exec.inspect()).Running;
-  } catch {
-    return false;
-  }
+/** The primed shell's stream is still open (its death may not have reached it yet: see the ack). */
+function stillWaiting(primed: PrimedExec): boolean {
+  return !primed.stream.destroyed && !primed.stream.readableEnded && primed.stream.writable;
 }
 
 async function killExec(ctx: DockerExecContext, execId: string): Promise<void> {

@@ -152,6 +152,14 @@ describeDocker('docker sandbox containment', () => {
     expect(after.stdout).toBe('alive\n');
   });
 
+  it('runs the next command even when an escaped daemon killed the primed shell', async () => {
+    await sandbox.exec("setsid sh -c 'sleep 0.3; kill -9 -1' >/dev/null 2>&1 &");
+    await new Promise((r) => setTimeout(r, 800));
+    const r = await sandbox.exec('printf ok');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('ok');
+  });
+
   it('kills an endless loop and everything it started at the timeout', async () => {
     const r = await sandbox.exec('setsid sleep 1000 & sleep 1001 & while :; do :; done', { timeoutMs: 1500 });
     expect(r.timedOut).toBe(true);
