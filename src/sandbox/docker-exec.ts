@@ -27,17 +27,21 @@ const WRAPPER = `t=$2; cmd=$3
 ${RUN_AND_REAP}`;
 
 /**
- * A primed exec: started ahead of its command, it waits for one line on stdin, `<seconds> <cwd>
- * <command> [<NAME=value>…]`, each field but the first base64-encoded, acknowledges it with one
- * byte (0x06) on stdout, then behaves as `WRAPPER`. Without the acknowledgement the host knows the
- * command never started. EOF instead of a line (the primed exec was discarded) exits at once.
+ * A primed exec: started ahead of its command, it waits on stdin for a header line `<seconds>
+ * <cwd bytes> <command bytes> [<NAME=value bytes>…]` followed by those fields, read by byte count
+ * (so no field needs escaping and nothing forks), acknowledges them with one byte (0x06) on stdout,
+ * then behaves as `WRAPPER`. Without the acknowledgement the host knows the command never started.
+ * EOF instead of a header (the primed exec was discarded) exits at once.
  */
-const PRIMED = `IFS=' ' read -r t d c kvs || exit 125
+const PRIMED = `IFS=' ' read -r t dl cl els || exit 125
+export LC_ALL=C
+IFS= read -r -N "$dl" d && IFS= read -r -N "$cl" cmd || exit 125
+kvs=()
+for n in $els; do IFS= read -r -N "$n" kv || exit 125; kvs+=("$kv"); done
+unset LC_ALL
 printf '\\006'
-unb64() { v=$(printf %s "$1" | base64 -d; echo .); v=\${v%.}; }
-unb64 "$d"; cd -- "$v" || exit 126
-for kv in $kvs; do unb64 "$kv"; export "$v"; done
-unb64 "$c"; cmd=$v
+cd -- "$d" || exit 126
+for kv in "\${kvs[@]}"; do export "$kv"; done
 ${RUN_AND_REAP}`;
 
 /**
@@ -129,8 +133,9 @@ export async function dockerExec(
   let stream: Readable;
   if (primed && usable) {
     ({ execId, exec, stream } = primed);
-    const b64 = (v: string) => Buffer.from(v).toString('base64');
-    primed.stream.write([seconds, b64(cwd), b64(command), ...env.map(b64)].join(' ') + '\n');
+    const fields = [cwd, command, ...env].map((v) => Buffer.from(v));
+    const header = [seconds, ...fields.map((f) => f.length)].join(' ') + '\n';
+    primed.stream.write(Buffer.concat([Buffer.from(header), ...fields]));
   } else {
     execId = randomUUID();
     exec = await ctx.container.exec({

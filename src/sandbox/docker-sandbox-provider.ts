@@ -160,10 +160,6 @@ export function createDockerSandboxProvider(
       const workspaceDir = join(wsRoot, `${safeName(runId)}.${suffix}`);
       // The bind mount follows the directory, so the slot can take the run's name.
       await rename(warm.workspaceDir, workspaceDir);
-      const name = `dw-run-${safeName(runId)}-${suffix}`;
-      warm.container
-        .rename({ name })
-        .catch((err: unknown) => runLog.warn({ err }, 'sandbox could not rename a warm container'));
       runLog.debug({ containerId: warm.container.id }, 'sandbox acquired from the warm pool');
       return makeSandbox({
         runId,
@@ -175,6 +171,8 @@ export function createDockerSandboxProvider(
         limits,
         runLog,
         primed: warm.primed,
+        // Named after its run once the first command is done, not competing with it.
+        renameTo: `dw-run-${safeName(runId)}-${suffix}`,
       });
     }
 
@@ -250,9 +248,11 @@ export function createDockerSandboxProvider(
     commandTimeoutMs?: number;
     maxOutputBytes?: number;
     primed?: PrimedExec;
+    renameTo?: string;
   }): Sandbox {
     const ctx = execContext(args.container, args.runLog, args);
     let released: Promise<void> | undefined;
+    let renameTo = args.renameTo;
     // One exec is kept primed for the next command, started once the previous command is over (so
     // nothing that command does, like `kill -9 -1`, reaches it).
     let next: Promise<PrimedExec | undefined> = Promise.resolve(args.primed);
@@ -278,6 +278,15 @@ export function createDockerSandboxProvider(
           return await dockerExec(ctx, command, options, primed);
         } finally {
           if (!released) primeNext();
+          if (renameTo && !released) {
+            const name = renameTo;
+            renameTo = undefined;
+            args.container
+              .rename({ name })
+              .catch((err: unknown) =>
+                args.runLog.debug({ err }, 'sandbox could not rename a warm container'),
+              );
+          }
         }
       },
       release: () => {

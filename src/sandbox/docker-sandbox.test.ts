@@ -141,7 +141,7 @@ describeDocker('docker sandbox containment', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('pwd=/workspace/dir with space\n');
     expect(r.stdout).toContain("A=it's a = b;B=two\nlines\n;\n");
-    expect(r.stdout).toMatch(/^wrapper=.*read -r t d c kvs/m);
+    expect(r.stdout).toMatch(/^wrapper=.*read -r t dl cl els/m);
   });
 
   it('survives a command that kills every process it may signal', async () => {
