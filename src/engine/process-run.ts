@@ -1,13 +1,15 @@
-import { ConfigError } from '../config/config-error.js';
-import type { RepoConfig } from '../config/repo-config.js';
-import type { RepoSetup } from './repo-setup.js';
+import type { ConfigError } from '../config/config-error.js';
+import { DEFAULT_REPO_CONFIG, type RepoConfig } from '../config/repo-config.js';
 import type { RunJob } from '../queue/jobs.js';
 import type { RunProcessor } from '../queue/run-queue.js';
 import { STEP_IMPLS } from '../steps/index.js';
 import { redact } from '../util/redact.js';
+import { decideRunEnd, endRun } from './end-run.js';
 import type { RunContext, RunServices, RunState } from './run-context.js';
+import { describeFailure } from './run-failure.js';
+import { isFinalStatus } from './run-status.js';
 import { progressMarker, renderProgress } from './render-progress.js';
-import { runSteps, StepFailedError } from './run-steps.js';
+import { runSteps, StepFailedError, UnknownStepError } from './run-steps.js';
 
 /** Minimum pause between two edits of the progress comment, unless a step forces one. */
 const PROGRESS_INTERVAL_MS = 2000;
@@ -15,7 +17,9 @@ const PROGRESS_INTERVAL_MS = 2000;
 /**
  * The run processor: loads the repository's configuration and the workflow, runs its steps with the
  * engine, keeps the progress comment current, and always releases the sandbox and the workspace.
- * Returns when the run has reported its end; throws only to ask BullMQ for another attempt.
+ * Every way an attempt stops goes through {@link decideRunEnd}: another attempt (it throws, for
+ * BullMQ) or {@link endRun}, the one place a run ends. A run whose ledger already says it ended (its
+ * worker died after ending it) is not run again.
  */
 export function createRunProcessor(services: RunServices): RunProcessor {
   return async (job, signal, attempt) => {
@@ -25,6 +29,11 @@ export function createRunProcessor(services: RunServices): RunProcessor {
       repo: `${job.repo.owner}/${job.repo.name}`,
       subject: job.subject.number,
     });
+    const stored = await services.ledger.state(runId);
+    if (isFinalStatus(stored.status)) {
+      log.info({ status: stored.status }, 'run already ended; nothing to do');
+      return;
+    }
     const sink = services.ledger.sink(runId);
     const previous = await services.ledger.events(runId);
     const resumed = previous.some((e) => e.type === 'run.started');
@@ -42,18 +51,38 @@ export function createRunProcessor(services: RunServices): RunProcessor {
     };
     const progress = progressWriter(services, job, state);
 
-    let repoConfig: RepoConfig;
-    let workflowSteps;
-    let ctx: RunContext;
+    let failure: { error: unknown } | undefined;
+    const decide = () => decideRunEnd({ failure, aborted: signal.aborted, attempt, status: state.status });
+    // The first failure decides what the comment says while `failure`/`always` steps still run.
+    const noteFailure = (err: unknown): void => {
+      if (failure) return;
+      failure = { error: err };
+      const decision = decide();
+      const text = describeFailure(err, services.secrets);
+      if (decision.action === 'retry') {
+        state.note = `Attempt ${attempt.number} of ${attempt.max} failed; retrying.`;
+        state.error = text;
+        state.retrying = true;
+        return;
+      }
+      state.status = decision.status;
+      state.note = undefined;
+      state.error = decision.status === 'cancelled' ? undefined : text;
+    };
+
+    let ctx: RunContext | undefined;
+    let repoConfig: RepoConfig | undefined;
     try {
       const setup = await services.repoSetup(job.repo.owner, job.repo.name, signal);
-      repoConfig = await repoConfigOrComment(services, job, setup);
+      if (!setup.config) throw invalidRepoConfig(setup.configError, services.config.commandPrefix);
+      repoConfig = setup.config;
       const workflow = setup.workflows.get(job.workflow);
       if (!workflow)
         throw new StepFailedError('load', `no valid workflow named "${job.workflow}" is installed`);
-      workflowSteps = workflow.steps;
+      const missing = workflow.steps.find((s) => !STEP_IMPLS[s.step]);
+      if (missing) throw new UnknownStepError(missing.step);
       for (const s of workflow.steps) state.stepStatus.set(s.step, 'pending');
-      ctx = {
+      const runCtx: RunContext = {
         services,
         job,
         runId,
@@ -65,28 +94,17 @@ export function createRunProcessor(services: RunServices): RunProcessor {
         state,
         progress: (force) => progress.write(force),
       };
-      progress.bind(ctx);
-    } catch (err) {
-      state.status = 'failed';
-      state.error = errorText(err, services.secrets);
-      await progress.write(true);
-      await finish(services, runId, state, log);
-      if (!(err instanceof ConfigError || err instanceof StepFailedError) && attempt.number < attempt.max)
-        throw err;
-      return;
-    }
-
-    let willRetry = false;
-    try {
+      ctx = runCtx;
+      progress.bind(runCtx);
       await runSteps({
-        steps: workflowSteps.map((s) => ({
+        steps: workflow.steps.map((s) => ({
           name: s.step,
           options: { ...s.with, ...(s.role ? { role: s.role } : {}) },
           retries: s.retries,
           if: s.if,
         })),
         impls: STEP_IMPLS,
-        ctx,
+        ctx: runCtx,
         sink,
         signal,
         previous: resumed ? previous : undefined,
@@ -96,60 +114,51 @@ export function createRunProcessor(services: RunServices): RunProcessor {
           await services.ledger.setState(runId, { step: name });
           await progress.write(status === 'failed');
         },
-        onFailure: (err) => {
-          if (signal.aborted) {
-            state.status = 'cancelled';
-            state.note = undefined;
-            return;
-          }
-          willRetry = isRetryable(err) && attempt.number < attempt.max;
-          state.error = errorText(err, services.secrets);
-          if (willRetry) state.note = `Attempt ${attempt.number} of ${attempt.max} failed; retrying.`;
-          else state.status = 'failed';
-        },
+        onFailure: noteFailure,
       });
-      state.status = 'succeeded';
     } catch (err) {
-      log.warn(
-        { err: errorText(err, services.secrets), willRetry, cancelled: signal.aborted },
-        'run ended without success',
-      );
-      if (willRetry) {
-        await release(ctx, log);
-        throw err;
-      }
-    } finally {
-      if (!willRetry) {
-        await release(ctx, log);
-        await progress.write(true);
-        await finish(services, runId, state, log);
-      }
+      noteFailure(err);
     }
+    await release(ctx, log);
+
+    const decision = decide();
+    if (failure)
+      log.warn(
+        { err: describeFailure(failure.error, services.secrets), decision },
+        'run attempt ended without success',
+      );
+    if (decision.action === 'retry') {
+      await progress.write(true);
+      await sink.emit({ type: 'run.retrying', attempt: attempt.number, error: state.error });
+      throw failure!.error;
+    }
+    state.status = decision.status;
+    await endRun(
+      { ledger: services.ledger, github: services.github, log },
+      {
+        runId,
+        issue: { owner: job.repo.owner, repo: job.repo.name, issueNumber: job.subject.number },
+        status: decision.status,
+        error: decision.status === 'cancelled' ? undefined : state.error,
+        tokens: state.tokens,
+        costUsd: state.costUsd,
+        pullRequest: state.pullRequest?.number,
+        labels: (repoConfig ?? DEFAULT_REPO_CONFIG).labels,
+      },
+      () => progress.write(true),
+    );
   };
 }
 
-/** The repository's configuration; an invalid `.droidworks.yml` gets a comment quoting every problem. */
-async function repoConfigOrComment(
-  services: RunServices,
-  job: RunJob,
-  setup: RepoSetup,
-): Promise<RepoConfig> {
-  if (setup.config) return setup.config;
-  const err = setup.configError ?? new ConfigError([], '.droidworks.yml');
-  await services.github.createComment(
-    { owner: job.repo.owner, repo: job.repo.name, issueNumber: job.subject.number },
-    `droidworks cannot run: \`${err.source}\` on the default branch is invalid.\n\n\`\`\`\n${err.message}\n\`\`\`\n\nFix the file and comment \`${services.config.commandPrefix} run\`.`,
+/** An invalid `.droidworks.yml`: every problem, and how to go on. */
+function invalidRepoConfig(err: ConfigError | undefined, prefix: string): StepFailedError {
+  const source = err?.source ?? '.droidworks.yml';
+  return new StepFailedError(
+    'load',
+    `\`${source}\` on the default branch is invalid; fix it and comment \`${prefix} run\`.\n\n\`\`\`\n${err?.message ?? 'unreadable'}\n\`\`\``,
+    false,
+    { cause: err },
   );
-  throw err;
-}
-
-function isRetryable(err: unknown): boolean {
-  if (err instanceof StepFailedError) return err.retryable;
-  return !(err instanceof ConfigError);
-}
-
-function errorText(err: unknown, secrets: readonly string[]): string {
-  return redact(err instanceof Error ? err.message : String(err), secrets).slice(0, 2000);
 }
 
 async function release(ctx: RunContext | undefined, log: RunContext['log']): Promise<void> {
@@ -165,28 +174,6 @@ async function release(ctx: RunContext | undefined, log: RunContext['log']): Pro
   } catch (err) {
     log.error({ err }, 'sandbox release failed; the start-up sweep will remove it');
   }
-}
-
-async function finish(
-  services: RunServices,
-  runId: string,
-  state: RunState,
-  log: RunContext['log'],
-): Promise<void> {
-  await services.ledger.setState(runId, {
-    status: state.status,
-    tokens: state.tokens,
-    costUsd: state.costUsd ?? -1,
-    ...(state.pullRequest ? { pullRequest: state.pullRequest.number } : {}),
-  });
-  await services.ledger.append(runId, {
-    type: 'run.finished',
-    status: state.status,
-    tokens: state.tokens,
-    costUsd: state.costUsd,
-    error: state.error,
-  });
-  log.info({ status: state.status, tokens: state.tokens, costUsd: state.costUsd }, 'run finished');
 }
 
 /** Serialised, throttled edits of the run's one progress comment (found again by its marker). */
@@ -232,7 +219,7 @@ function progressWriter(services: RunServices, job: RunJob, state: RunState) {
         .catch((err: unknown) => {
           // The comment is a view of the ledger; a failed edit is logged and the next one catches up.
           services.logger.warn(
-            { runId: job.runId, err: errorText(err, services.secrets) },
+            { runId: job.runId, err: describeFailure(err, services.secrets) },
             'progress comment update failed',
           );
         });

@@ -1,7 +1,9 @@
+import type { RunStatus } from './run-status.js';
+
 /** The state of a run as the progress comment shows it. */
 export interface ProgressView {
   readonly runId: string;
-  readonly status: 'queued' | 'running' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+  readonly status: RunStatus;
   readonly workflow: string;
   readonly steps: ReadonlyArray<{
     readonly name: string;

@@ -58,6 +58,8 @@ export interface RunState {
   costUsd: number | null;
   stepStatus: Map<string, ProgressView['steps'][number]['status']>;
   status: ProgressView['status'];
+  /** This attempt failed and another will follow: nothing may claim success. */
+  retrying?: boolean;
   error?: string;
   note?: string;
 }

@@ -21,6 +21,6 @@ export async function removeNetwork(docker: Docker, id: string): Promise<void> {
   }
 }
 
-function statusOf(err: unknown): number | undefined {
+export function statusOf(err: unknown): number | undefined {
   return typeof err === 'object' && err !== null && 'statusCode' in err ? Number(err.statusCode) : undefined;
 }

@@ -22,9 +22,15 @@ import {
   type DockerExecContext,
   type PrimedExec,
 } from './docker-exec.js';
-import { SandboxError, SandboxReleasedError, SandboxUnsupportedError, ServiceHealthError } from './errors.js';
+import {
+  SandboxError,
+  SandboxImageMissingError,
+  SandboxReleasedError,
+  SandboxUnsupportedError,
+  ServiceHealthError,
+} from './errors.js';
 import { OutputCap } from './output-cap.js';
-import { removeContainer, removeNetwork } from './docker-remove.js';
+import { removeContainer, removeNetwork, statusOf } from './docker-remove.js';
 import { sweepDocker } from './sweep-docker.js';
 import type { AcquireOptions, Sandbox, SandboxProvider, ServiceSpec, SweepReport } from './types.js';
 import { WarmPool, type WarmContainer } from './warm-pool.js';
@@ -86,7 +92,13 @@ export function createDockerSandboxProvider(
   };
 
   const createStarted = async (options: Docker.ContainerCreateOptions, signal?: AbortSignal) => {
-    const container = await docker.createContainer({ ...options, abortSignal: signal });
+    const container = await docker
+      .createContainer({ ...options, abortSignal: signal })
+      .catch((err: unknown) => {
+        // Create answers 404 only for a missing image; nothing is pulled, so no retry can help.
+        if (statusOf(err) === 404) throw new SandboxImageMissingError(options.Image ?? '', { cause: err });
+        throw err;
+      });
     try {
       await container.start({ abortSignal: signal });
     } catch (err) {
@@ -155,16 +167,17 @@ export function createDockerSandboxProvider(
       !options.workspaceDir &&
       services.length === 0 &&
       options.limits === undefined;
-    const warm = usePool ? pool.take() : undefined;
+    let warm = usePool ? pool.take() : undefined;
+    const warmDir = join(wsRoot, `${safeName(runId)}.${suffix}`);
+    // The bind mount follows the directory, so the slot can take the run's name. A slot that cannot
+    // be moved is removed (container and directory) and the run gets a new container below.
+    if (warm && !(await moveWarmSlot(warm, warmDir, runLog))) warm = undefined;
     if (warm) {
-      const workspaceDir = join(wsRoot, `${safeName(runId)}.${suffix}`);
-      // The bind mount follows the directory, so the slot can take the run's name.
-      await rename(warm.workspaceDir, workspaceDir);
       runLog.debug({ containerId: warm.container.id }, 'sandbox acquired from the warm pool');
       return makeSandbox({
         runId,
         container: warm.container,
-        workspaceDir,
+        workspaceDir: warmDir,
         ownDir: true,
         network: undefined,
         services: [],
@@ -235,6 +248,22 @@ export function createDockerSandboxProvider(
       throw new SandboxError('acquire', runId, { cause: err });
     }
   };
+
+  /** Moves a warm slot's directory to the run's name; on failure removes the slot and says false. */
+  async function moveWarmSlot(warm: WarmContainer, to: string, runLog: Logger): Promise<boolean> {
+    try {
+      await rename(warm.workspaceDir, to);
+      return true;
+    } catch (err) {
+      runLog.warn({ err }, 'sandbox could not move a warm slot to its run; removing it, starting a new one');
+      discardPrimed(warm.primed);
+      await removeContainer(docker, warm.container.id).catch((e: unknown) =>
+        runLog.warn({ err: e }, 'sandbox could not remove a warm container; the start-up sweep will'),
+      );
+      await rm(warm.workspaceDir, { recursive: true, force: true });
+      return false;
+    }
+  }
 
   function makeSandbox(args: {
     runId: string;

@@ -40,3 +40,14 @@ export class SandboxReleasedError extends Error {
     super(`sandbox of run ${runId} was released`);
   }
 }
+
+/** The sandbox image is not on the Docker host (no image is ever pulled): retrying cannot help. */
+export class SandboxImageMissingError extends Error {
+  override readonly name = 'SandboxImageMissingError';
+  constructor(
+    readonly image: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the runner image ${image} is missing: run \`droidworks doctor\``, options);
+  }
+}

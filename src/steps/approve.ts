@@ -9,6 +9,7 @@ export const approve: StepImpl<RunContext> = {
     if (!wait)
       throw new StepFailedError('approve', 'plan approval is required but this worker cannot wait for it');
     ctx.state.status = 'waiting_approval';
+    await ctx.services.ledger.setState(ctx.runId, { status: 'waiting_approval' });
     ctx.state.note = `Reply \`${ctx.services.config.commandPrefix} approve\` to go ahead with this plan.`;
     await ctx.progress(true);
     const subject = `${ctx.job.repo.owner}/${ctx.job.repo.name}#${ctx.job.subject.number}`.toLowerCase();
@@ -26,6 +27,7 @@ export const approve: StepImpl<RunContext> = {
     }
     ctx.state.status = 'running';
     ctx.state.note = undefined;
+    await ctx.services.ledger.setState(ctx.runId, { status: 'running' });
     return { saved: { approved: true } };
   },
   restore() {},

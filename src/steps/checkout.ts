@@ -1,5 +1,6 @@
 import type { RunContext } from '../engine/run-context.js';
-import type { StepImpl } from '../engine/run-steps.js';
+import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
+import type { CommandResult } from '../sandbox/types.js';
 import { droidBranch } from '../workspace/branch-name.js';
 
 /**
@@ -67,7 +68,23 @@ export const checkout: StepImpl<RunContext> = {
         exitCode: result.exitCode,
         durationMs: result.durationMs,
       });
+      if (result.exitCode !== 0) throw installFailed(command, result);
     }
     ctx.log.info({ branch: state.workspace.branch, sandbox: state.sandbox.backend }, 'workspace ready');
   },
 };
+
+/** A failing `install` command ends the run: its command, exit code and the end of its output. */
+function installFailed(command: string, result: CommandResult): StepFailedError {
+  const why = result.timedOut
+    ? 'timed out'
+    : result.oomKilled
+      ? 'ran out of memory'
+      : `exited with code ${result.exitCode}`;
+  const output = `${result.stdout}\n${result.stderr}`.trim().slice(-800).replace(/`{3,}/g, '`‵`');
+  return new StepFailedError(
+    'checkout',
+    `the install command \`${command}\` ${why}${output ? `:\n\n\`\`\`\n${output}\n\`\`\`` : ''}`,
+    false,
+  );
+}

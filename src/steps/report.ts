@@ -1,12 +1,15 @@
 import type { RunContext } from '../engine/run-context.js';
 import type { StepImpl } from '../engine/run-steps.js';
 
-/** Final state in the progress comment and the `droid:done` / `droid:failed` label on the subject. */
+/**
+ * Decides the run's outcome from what it produced and shows it in the progress comment. The labels
+ * (`droid:done` / `droid:failed`) and the ledger's final state are written by the engine's `endRun`,
+ * so a run that never reaches this step ends the same way.
+ */
 export const report: StepImpl<RunContext> = {
   async run(ctx) {
-    const { state, job, services, repoConfig } = ctx;
-    const { owner, name } = job.repo;
-    if (state.status === 'running') {
+    const { state } = ctx;
+    if (state.status === 'running' && !state.retrying) {
       // A draft PR with failing tests is an outcome to look at, not a success.
       const failing = state.tests !== undefined && !state.tests.passed;
       state.status = failing ? 'failed' : 'succeeded';
@@ -14,11 +17,5 @@ export const report: StepImpl<RunContext> = {
         state.error ??= `the tests still fail after ${state.tests!.round} round(s)${state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : ''}.`;
     }
     await ctx.progress(true);
-    if (state.status === 'cancelled') return;
-    const { done, failed } = repoConfig.labels;
-    const [add, remove] = state.status === 'succeeded' ? [done, failed] : [failed, done];
-    const issue = { owner, repo: name, issueNumber: job.subject.number };
-    await services.github.addLabels(issue, [add]);
-    await services.github.removeLabel(issue, remove);
   },
 };
