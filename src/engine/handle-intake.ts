@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   commandHelp,
+  MAX_COMMANDS_PER_COMMENT,
   parseCommands,
   type CommandVerb,
   type ParsedCommand,
@@ -11,14 +12,15 @@ import type { RepoSetup } from './repo-setup.js';
 import type { IntakeJob, RunJob, SubjectRef } from '../queue/jobs.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { Logger } from '../util/logger.js';
-import { isWriter, type GitHubHost } from '../github/types.js';
+import { commentMarker, isWriter, type GitHubHost, type IssueRef } from '../github/types.js';
+import { endRun } from './end-run.js';
 import type { RunLedger } from './ledger.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 
 /** What intake needs from GitHub. */
 export type IntakeGitHub = Pick<
   GitHubHost,
-  'getPermission' | 'createComment' | 'upsertComment' | 'addReaction'
+  'getPermission' | 'createComment' | 'upsertComment' | 'addReaction' | 'addLabels' | 'removeLabel'
 >;
 
 export interface IntakeDeps {
@@ -88,8 +90,11 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
   if (!writer) {
     log.info({ sender: job.sender.login, permission }, 'refused: sender lacks write permission');
     const what = job.kind === 'label' ? 'labels' : job.kind === 'review' ? 'reviews' : 'commands';
-    await deps.github.createComment(
+    await replyOnce(
+      deps,
+      job,
       issue,
+      'refused',
       `@${job.sender.login} droidworks only acts on ${what} from people with write access to this repository (yours: \`${permission}\`).`,
     );
     return [{ action: 'refused', reason: `permission ${permission}` }];
@@ -103,14 +108,30 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
         triggerOf(job, subject, deps.triggerLabel),
         job.kind === 'review' ? job.text : undefined,
         log,
+        'start',
       ),
     ];
 
   const outcomes: IntakeOutcome[] = [];
-  const commands = (job.commands ?? []).flatMap((line) => parseCommands(line, deps.commandPrefix));
+  const parsed = (job.commands ?? []).flatMap((line) => parseCommands(line, deps.commandPrefix));
+  // The gateway already keeps at most this many; a job from an older gateway is held to it here.
+  const commands = parsed.slice(0, MAX_COMMANDS_PER_COMMENT);
+  const ignored = (job.commandsIgnored ?? 0) + parsed.length - commands.length;
   if (job.commentId !== undefined && commands.some((c) => c.ok))
     await deps.github.addReaction(repo, { commentId: job.commentId }, 'eyes');
-  for (const command of commands) outcomes.push(await runCommand(command, job, subject, deps, log));
+  for (const [i, command] of commands.entries())
+    outcomes.push(await runCommand(command, job, subject, deps, log, `command-${i}`));
+  if (ignored > 0) {
+    log.info({ ignored }, 'commands over the per-comment limit ignored');
+    await replyOnce(
+      deps,
+      job,
+      issue,
+      'ignored-commands',
+      `droidworks acts on at most ${MAX_COMMANDS_PER_COMMENT} commands per comment; the other ${ignored} were ignored.`,
+    );
+    outcomes.push({ action: 'replied' });
+  }
   return outcomes;
 }
 
@@ -120,10 +141,11 @@ async function runCommand(
   subject: SubjectRef,
   deps: IntakeDeps,
   log: Logger,
+  key: string,
 ): Promise<IntakeOutcome> {
   const { owner, name } = job.repo;
   const reply = async (body: string): Promise<IntakeOutcome> => {
-    await deps.github.createComment({ owner, repo: name, issueNumber: subject.number }, body);
+    await replyOnce(deps, job, { owner, repo: name, issueNumber: subject.number }, key, body);
     return { action: 'replied' };
   };
   if (!command.ok) {
@@ -143,6 +165,7 @@ async function runCommand(
         triggerOf(job, subject, deps.triggerLabel, command.verb),
         command.args || undefined,
         log,
+        key,
       );
     case 'cancel': {
       const runId = await cancelRun(job, subject, deps, 'command');
@@ -184,55 +207,103 @@ async function cancelRun(
   const { runId, workflow } = cancelled;
   await deps.ledger.append(runId, { type: 'run.cancel_requested', by: job.sender.login, why });
   if (!cancelled.wasRunning) {
-    await deps.ledger.setState(runId, { status: 'cancelled' });
-    await deps.github.upsertComment(
-      { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number },
-      progressMarker(runId),
-      renderProgress({
-        runId,
-        status: 'cancelled',
-        workflow,
-        steps: [],
-        tokens: 0,
-        costUsd: 0,
-        commandPrefix: deps.commandPrefix,
-        note: `Cancelled by @${job.sender.login} before it started.`,
-      }),
+    const issue = { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number };
+    await endRun(
+      { ledger: deps.ledger, github: deps.github, log: deps.logger },
+      { runId, issue, status: 'cancelled', tokens: 0, costUsd: 0 },
+      () =>
+        writeProgress(deps, issue, runId, {
+          status: 'cancelled',
+          workflow,
+          note: `Cancelled by @${job.sender.login} before it started.`,
+        }),
     );
   }
   return runId;
 }
 
-/** Enqueues a run (at most one per subject) and acknowledges it with the progress comment. */
+/**
+ * Starts a run (at most one per subject): its ledger state `queued` and its progress comment are
+ * written before the job is enqueued, so a worker that picks it up at once finds both (its first
+ * progress write edits that comment, its `running` is never overwritten). A retried intake job
+ * finds the same run id, state and comment and adds nothing.
+ */
 async function start(
   job: IntakeJob,
   deps: IntakeDeps,
   trigger: TriggerInput,
   instructions: string | undefined,
   log: Logger,
+  key: string,
 ): Promise<IntakeOutcome> {
   const subject = job.subject!;
   const issue = { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number };
   const setup = await deps.repoSetup(job.repo.owner, job.repo.name);
-  if (setup.problems.length > 0)
-    await deps.github.createComment(
+  const own = setup.problems.filter((p) => p.origin !== 'builtin');
+  for (const p of setup.problems.filter((p) => p.origin === 'builtin'))
+    log.error({ source: p.source, problems: p.problems }, 'a built-in workflow is invalid and was left out');
+  if (own.length > 0)
+    await replyOnce(
+      deps,
+      job,
       issue,
-      `Some of this repository's droidworks workflows are invalid and were left out:\n\n${setup.problems
-        .map((p) => `- \`${p.source}\`:\n${p.problems.map((q) => `  - ${q.path}: ${q.message}`).join('\n')}`)
-        .join('\n')}`,
+      `${key}-problems`,
+      `Some of this repository's droidworks workflows are invalid and were left out:\n\n${formatProblems(own)}`,
     );
   const definition = matchWorkflow(setup.workflows, trigger, { triggerLabel: deps.triggerLabel });
   if (!definition) {
     log.info({ trigger }, 'no workflow listens to this trigger');
     if (trigger.kind === 'command')
-      await deps.github.createComment(
+      await replyOnce(
+        deps,
+        job,
         issue,
+        key,
         `\`${deps.commandPrefix} ${trigger.verb}\` does nothing on ${subject.type === 'pull' ? 'a pull request' : 'an issue'} here: no workflow of this repository listens to it.`,
       );
     return { action: 'ignored', reason: 'no workflow for this trigger' };
   }
+  // An invalid repository file that meant to replace this built-in: running the built-in instead
+  // would do what the repository asked not to.
+  const shadow = own.find((p) => definition.origin === 'builtin' && p.name === definition.name);
+  if (shadow) {
+    log.info(
+      { workflow: definition.name, source: shadow.source },
+      'refused: the workflow override is invalid',
+    );
+    await replyOnce(
+      deps,
+      job,
+      issue,
+      `${key}-invalid-override`,
+      `droidworks did not start \`${definition.name}\`: this repository's \`${shadow.source}\` replaces it and is invalid (see above). Fix it and comment \`${deps.commandPrefix} run\`.`,
+    );
+    return { action: 'refused', reason: `invalid workflow ${shadow.source}` };
+  }
   const workflow = definition.name;
   const runId = newRunId(job.repo.name, subject.number, job.deliveryId, workflow);
+
+  const current = await deps.runs.current(job.repo, subject);
+  if (current && current.runId !== runId) return alreadyActive(deps, job, issue, key, current, log);
+
+  const status = await deps.ledger.initState(runId, {
+    workflow,
+    subject: `${job.repo.owner}/${job.repo.name}#${subject.number}`,
+    ...(subject.title ? { title: subject.title.slice(0, 200) } : {}),
+  });
+  if (status !== 'queued') {
+    log.info({ runId, status }, 'this delivery already started its run');
+    return { action: 'started', runId };
+  }
+  if ((await deps.ledger.events(runId)).length === 0)
+    await deps.ledger.append(runId, {
+      type: 'run.queued',
+      workflow,
+      by: job.sender.login,
+      deliveryId: job.deliveryId,
+    });
+  await writeProgress(deps, issue, runId, { status: 'queued', workflow });
+
   const data: RunJob = {
     runId,
     workflow,
@@ -247,44 +318,90 @@ async function start(
   };
   const result = await deps.runs.enqueue(data);
   if (!result.added && result.runId !== runId) {
-    log.info({ runId: result.runId, state: result.state }, 'a run is already active for this subject');
-    await deps.github.createComment(
-      { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number },
-      `A droidworks run is already ${result.state === 'active' ? 'running' : 'queued'} here (\`${result.runId}\`${result.position ? `, position ${result.position}` : ''}). \`${deps.commandPrefix} cancel\` stops it.`,
+    // Another trigger enqueued its run between our look-up and our enqueue: ours never starts.
+    await endRun(
+      { ledger: deps.ledger, github: deps.github, log },
+      { runId, issue, status: 'cancelled', tokens: 0, costUsd: 0 },
+      () =>
+        writeProgress(deps, issue, runId, {
+          status: 'cancelled',
+          workflow,
+          note: `Not started: run \`${result.runId}\` of this ${subject.type === 'pull' ? 'pull request' : 'issue'} is already ${result.state === 'active' ? 'running' : 'queued'}.`,
+        }),
     );
     return { action: 'already_running', runId: result.runId };
   }
-  await deps.ledger.setState(runId, {
-    status: 'queued',
-    workflow,
-    subject: `${job.repo.owner}/${job.repo.name}#${subject.number}`,
-    ...(subject.title ? { title: subject.title.slice(0, 200) } : {}),
-  });
-  await deps.ledger.append(runId, {
-    type: 'run.queued',
-    workflow,
-    by: job.sender.login,
-    deliveryId: job.deliveryId,
-  });
-  // Acknowledge at once; the run edits this same comment from now on (found again by its marker).
+  log.info({ runId, workflow }, 'run queued');
+  return { action: 'started', runId };
+}
+
+async function alreadyActive(
+  deps: IntakeDeps,
+  job: IntakeJob,
+  issue: IssueRef,
+  key: string,
+  current: { runId: string; state: string; position?: number },
+  log: Logger,
+): Promise<IntakeOutcome> {
+  log.info({ runId: current.runId, state: current.state }, 'a run is already active for this subject');
+  await replyOnce(
+    deps,
+    job,
+    issue,
+    key,
+    `A droidworks run is already ${current.state === 'active' ? 'running' : 'queued'} here (\`${current.runId}\`${current.position ? `, position ${current.position}` : ''}). \`${deps.commandPrefix} cancel\` stops it.`,
+  );
+  return { action: 'already_running', runId: current.runId };
+}
+
+/** Writes a run's progress comment before its worker does (queued, or cancelled before it ran). */
+async function writeProgress(
+  deps: IntakeDeps,
+  issue: IssueRef,
+  runId: string,
+  view: { status: 'queued' | 'cancelled'; workflow: string; note?: string },
+): Promise<void> {
   await deps.github.upsertComment(
-    { owner: job.repo.owner, repo: job.repo.name, issueNumber: subject.number },
+    issue,
     progressMarker(runId),
     renderProgress({
       runId,
-      status: 'queued',
-      workflow,
+      ...view,
       steps: [],
       tokens: 0,
       costUsd: 0,
-      queuePosition: result.position,
       commandPrefix: deps.commandPrefix,
       dashboardUrl: deps.dashboardUrl?.(runId),
     }),
   );
-  log.info({ runId, workflow }, 'run queued');
-  return { action: 'started', runId };
 }
+
+/**
+ * Answers on the issue once per delivery and `key`: the comment carries a hidden marker, so a
+ * retried intake job edits its earlier reply instead of adding another.
+ */
+async function replyOnce(
+  deps: IntakeDeps,
+  job: IntakeJob,
+  issue: IssueRef,
+  key: string,
+  text: string,
+): Promise<void> {
+  const marker = replyMarker(job.deliveryId, key);
+  await deps.github.upsertComment(issue, marker, `${marker}\n${text}`);
+}
+
+/** The hidden marker of one intake reply: `<!-- droidworks:reply delivery=<id> key=<key> -->`. */
+export function replyMarker(deliveryId: string, key: string): string {
+  return commentMarker(`reply delivery=${deliveryId.replace(/\s+/g, '_')} key=${key}`);
+}
+
+function formatProblems(problems: IntakeProblems): string {
+  return problems
+    .map((p) => `- \`${p.source}\`:\n${p.problems.map((q) => `  - ${q.path}: ${q.message}`).join('\n')}`)
+    .join('\n');
+}
+type IntakeProblems = RepoSetup['problems'];
 
 /**
  * Run ids name what they are about and are derived from the delivery that started them, so a

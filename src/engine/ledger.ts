@@ -89,6 +89,20 @@ export class RunLedger {
     if (failed) throw failed;
   }
 
+  /**
+   * Writes a new run's `queued` state unless the run already has a status (a retried intake job must
+   * never overwrite a worker's `running` or a final state). Returns the status the run has now.
+   */
+  async initState(runId: string, state: Record<string, string | number>): Promise<string> {
+    const key = this.stateKey(runId);
+    const replies = await this.redis.multi().hsetnx(key, 'status', 'queued').hget(key, 'status').exec();
+    const failed = replies?.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    const status = String(replies?.[1]?.[1] ?? 'queued');
+    if (status === 'queued') await this.setState(runId, state);
+    return status;
+  }
+
   async state(runId: string): Promise<Record<string, string>> {
     return this.redis.hgetall(this.stateKey(runId));
   }

@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/config-error.js';
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import type { GitHubHost } from '../github/types.js';
+import { STEP_IMPLS } from '../steps/index.js';
 import { loadWorkflows, type WorkflowFileProblems } from '../workflows/load-workflows.js';
 import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
 
@@ -47,7 +48,7 @@ export function createRepoSetupLoader(github: GitHubHost, builtinDir: string, ma
       const file = await github.getFileAt(ref, e.path, sha, { signal });
       if (file) repoFiles.push({ path: e.path, content: file.content });
     }
-    const loaded = await loadWorkflows({ builtinDir, repoFiles });
+    const loaded = await loadWorkflows({ builtinDir, repoFiles, stepKinds: Object.keys(STEP_IMPLS) });
     return { commitSha: sha, config, configError, workflows: loaded.workflows, problems: loaded.problems };
   }
   return async (owner: string, repo: string, signal?: AbortSignal): Promise<RepoSetup> => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommands } from './parse-command.js';
+import {
+  capCommandLines,
+  MAX_COMMAND_CHARS,
+  MAX_COMMANDS_PER_COMMENT,
+  parseCommands,
+} from './parse-command.js';
+import { routeEvent } from './route-event.js';
 
 describe('parseCommands', () => {
   const cases: Array<[string, string, Array<Record<string, unknown>>]> = [
@@ -29,5 +35,45 @@ describe('parseCommands', () => {
 
   it('honours a custom prefix', () => {
     expect(parseCommands('@bot run\n/droid run', '@bot')).toMatchObject([{ verb: 'run' }]);
+  });
+});
+
+describe('command caps (one comment, a thousand commands)', () => {
+  it.each<[string, string[], number, number]>([
+    ['under the cap', ['/droid help', '/droid status'], 2, 0],
+    ['exactly five', Array.from({ length: 5 }, () => '/droid help'), 5, 0],
+    ['a thousand', Array.from({ length: 1000 }, () => '/droid help'), 5, 995],
+  ])('%s', (_name, lines, kept, ignored) => {
+    const capped = capCommandLines(lines);
+    expect(capped.lines).toHaveLength(kept);
+    expect(capped.ignored).toBe(ignored);
+  });
+
+  it('cuts a 1 MB command line to 64 kB', () => {
+    const capped = capCommandLines([`/droid fix ${'x'.repeat(1024 * 1024)}`]);
+    expect(capped.lines[0]).toHaveLength(MAX_COMMAND_CHARS);
+  });
+
+  it('routes a comment of 1000 `/droid help` lines as one job of five commands', () => {
+    const routed = routeEvent(
+      'issue_comment',
+      {
+        action: 'created',
+        repository: { name: 'r', owner: { login: 'o' } },
+        sender: { login: 'alice', type: 'User' },
+        issue: { number: 1, title: 't' },
+        comment: { id: 7, body: Array.from({ length: 1000 }, () => '/droid help').join('\n') },
+      },
+      { triggerLabel: 'droid', commandPrefix: '/droid' },
+    );
+    expect(routed).toMatchObject({
+      accepted: true,
+      job: {
+        kind: 'command',
+        commands: Array.from({ length: 5 }, () => '/droid help'),
+        commandsIgnored: 995,
+      },
+    });
+    expect(MAX_COMMANDS_PER_COMMENT).toBe(5);
   });
 });

@@ -21,6 +21,21 @@ export type ParsedCommand =
       readonly line: string;
     };
 
+/** Most commands one comment may give; the rest are ignored (with one reply saying so). */
+export const MAX_COMMANDS_PER_COMMENT = 5;
+/** Longest command line kept (the verb and its arguments), like review text. */
+export const MAX_COMMAND_CHARS = 65_536;
+
+/**
+ * The command lines of one comment that droidworks acts on: the first
+ * {@link MAX_COMMANDS_PER_COMMENT}, each cut to {@link MAX_COMMAND_CHARS}, and how many were left
+ * out. Pure.
+ */
+export function capCommandLines(lines: readonly string[]): { lines: string[]; ignored: number } {
+  const kept = lines.slice(0, MAX_COMMANDS_PER_COMMENT).map((l) => l.slice(0, MAX_COMMAND_CHARS));
+  return { lines: kept, ignored: Math.max(0, lines.length - kept.length) };
+}
+
 const NEEDS_ARGS: ReadonlySet<CommandVerb> = new Set(['fix']);
 
 /**

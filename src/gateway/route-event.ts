@@ -1,5 +1,5 @@
 import type { IntakeJob, IntakeKind, SubjectRef } from '../queue/jobs.js';
-import { parseCommands } from './parse-command.js';
+import { capCommandLines, parseCommands } from './parse-command.js';
 
 /** What the router needs from the configuration. */
 export interface RouteSettings {
@@ -62,7 +62,14 @@ export const ROUTES: readonly Route[] = [
     actions: ['created'],
     kind: 'command',
     when: (p, s) => (commandLines(p, s).length > 0 ? undefined : 'no command in comment'),
-    extract: (p, s) => ({ commentId: num(obj(p.comment).id), commands: commandLines(p, s) }),
+    extract: (p, s) => {
+      const { lines, ignored } = capCommandLines(commandLines(p, s));
+      return {
+        commentId: num(obj(p.comment).id),
+        commands: lines,
+        ...(ignored ? { commandsIgnored: ignored } : {}),
+      };
+    },
   },
   {
     event: 'pull_request',
@@ -192,14 +199,14 @@ function subjectOf(p: Payload): SubjectRef | undefined {
       type: 'pull',
       number: pr.number,
       headRef: str(obj(pr.head).ref) || undefined,
-      title: str(pr.title),
+      title: str(pr.title).slice(0, 1024),
     };
   }
   const issue = obj(p.issue);
   if (typeof issue.number === 'number') {
     // An issue_comment on a pull request carries `issue.pull_request`.
     const type = issue.pull_request ? 'pull' : 'issue';
-    return { type, number: issue.number, title: str(issue.title) };
+    return { type, number: issue.number, title: str(issue.title).slice(0, 1024) };
   }
   return undefined;
 }

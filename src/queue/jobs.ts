@@ -35,8 +35,10 @@ export const intakeJobSchema = z.object({
   sender: z.object({ login: z.string(), id: z.number().int().optional() }),
   subject: subjectRef.optional(),
   commentId: z.number().int().optional(),
-  /** Command lines found in a comment (never the rest of the comment). */
-  commands: z.array(z.string()).optional(),
+  /** Command lines found in a comment (never the rest of the comment), at most 5 of 64 kB. */
+  commands: z.array(z.string().max(65_536)).max(5).optional(),
+  /** Command lines of the comment left out by the per-comment cap. */
+  commandsIgnored: z.number().int().min(0).optional(),
   /** Review text for `review` jobs, capped. */
   text: z.string().max(65_536).optional(),
   sha: z.string().optional(),

@@ -91,6 +91,8 @@ describe('loadWorkflows', () => {
     expect(problems).toEqual([
       {
         source: '.droidworks/workflows/resolve-issue.md',
+        origin: 'repository',
+        name: 'resolve-issue',
         problems: [
           expect.objectContaining({ path: 'permissions', message: expect.stringMatching(/push, open_pr/) }),
         ],
@@ -113,9 +115,14 @@ describe('loadWorkflows', () => {
     expect(problems).toEqual([
       {
         source: '.droidworks/workflows/b.yml',
+        origin: 'repository',
         problems: [{ path: 'name', message: '"same" is already defined in .droidworks/workflows/a.yaml' }],
       },
-      { source: '.droidworks/workflows/notes.txt', problems: [expect.objectContaining({ path: '(file)' })] },
+      {
+        source: '.droidworks/workflows/notes.txt',
+        origin: 'repository',
+        problems: [expect.objectContaining({ path: '(file)' })],
+      },
     ]);
   });
 
@@ -130,10 +137,16 @@ describe('loadWorkflows', () => {
       'description: d\ntrigger: { command: run }\nsteps: [{ step: dance }]',
     );
     await writeFile(join(tmp, 'README.txt'), 'not a workflow');
-    const { workflows, problems } = await loadWorkflows({ builtinDir: tmp });
+    // The step kinds that exist come from the engine (`Object.keys(STEP_IMPLS)`).
+    const { workflows, problems } = await loadWorkflows({ builtinDir: tmp, stepKinds: ['code'] });
     expect([...workflows.keys()]).toEqual(['ok']);
     expect(problems).toEqual([
-      { source: join(tmp, 'bad.yml'), problems: [expect.objectContaining({ path: 'steps[0].step' })] },
+      {
+        source: join(tmp, 'bad.yml'),
+        origin: 'builtin',
+        name: 'bad',
+        problems: [expect.objectContaining({ path: 'steps[0].step', message: 'must be one of: code' })],
+      },
     ]);
   });
 

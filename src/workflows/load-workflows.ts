@@ -14,6 +14,10 @@ export interface WorkflowFile {
 export interface WorkflowFileProblems {
   readonly source: string;
   readonly problems: readonly ConfigProblem[];
+  /** Whether the file is a built-in or the repository's. */
+  readonly origin?: WorkflowDefinition['origin'];
+  /** The workflow the file meant to define (its `name`, or its file name), when known. */
+  readonly name?: string;
 }
 
 export interface LoadWorkflowsOptions {
@@ -21,6 +25,8 @@ export interface LoadWorkflowsOptions {
   readonly builtinDir: string;
   /** A repository's own definitions; they add workflows or replace built-ins of the same name. @defaultValue `[]` */
   readonly repoFiles?: readonly WorkflowFile[];
+  /** Step kinds that exist (`Object.keys(STEP_IMPLS)`); others make a file invalid. @defaultValue any */
+  readonly stepKinds?: Iterable<string>;
 }
 
 export interface LoadedWorkflows {
@@ -59,8 +65,9 @@ export async function loadWorkflows(options: LoadWorkflowsOptions): Promise<Load
   );
 
   const problems: WorkflowFileProblems[] = [];
-  const builtins = collect(builtinFiles, 'builtin', problems);
-  const own = collect(options.repoFiles ?? [], 'repository', problems);
+  const kinds = options.stepKinds ? [...options.stepKinds] : undefined;
+  const builtins = collect(builtinFiles, 'builtin', problems, kinds);
+  const own = collect(options.repoFiles ?? [], 'repository', problems, kinds);
 
   const workflows = new Map<string, WorkflowDefinition>();
   for (const def of byName(own)) workflows.set(def.name, def);
@@ -73,18 +80,25 @@ function collect(
   files: readonly WorkflowFile[],
   origin: WorkflowDefinition['origin'],
   problems: WorkflowFileProblems[],
+  stepKinds: readonly string[] | undefined,
 ): Map<string, WorkflowDefinition> {
   const found = new Map<string, WorkflowDefinition>();
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
-    const parsed = parseWorkflow(file.content, file.path, origin);
+    const parsed = parseWorkflow(file.content, file.path, origin, stepKinds ? { stepKinds } : {});
     if (!parsed.ok) {
-      problems.push({ source: file.path, problems: parsed.problems });
+      problems.push({
+        source: file.path,
+        problems: parsed.problems,
+        origin,
+        ...(parsed.name !== undefined ? { name: parsed.name } : {}),
+      });
       continue;
     }
     const earlier = found.get(parsed.workflow.name);
     if (earlier) {
       problems.push({
         source: file.path,
+        origin,
         problems: [
           { path: 'name', message: `"${parsed.workflow.name}" is already defined in ${earlier.source}` },
         ],

@@ -60,10 +60,10 @@ describe('parseWorkflow', () => {
   const base = 'description: d\ntrigger: { command: run }\n';
   const broken: Array<[string, string, string, Array<{ path: string; message: string | RegExp }>]> = [
     [
-      'unknown step kind',
+      'a step kind that is not kebab-case',
       'w.yml',
-      `${base}steps: [{ step: compile }]`,
-      [{ path: 'steps[0].step', message: /must be one of: checkout, plan, approve/ }],
+      `${base}steps: [{ step: Compile_All }]`,
+      [{ path: 'steps[0].step', message: /kebab-case/ }],
     ],
     ['no steps', 'w.yml', `${base}steps: []`, [{ path: 'steps', message: 'needs at least one step' }]],
     [
@@ -168,6 +168,23 @@ describe('parseWorkflow', () => {
         path: want.path,
         message: typeof want.message === 'string' ? want.message : expect.stringMatching(want.message),
       });
+  });
+
+  it('refuses a step kind the engine does not implement, listing those it does', () => {
+    const stepKinds = ['checkout', 'plan', 'code'];
+    const parsed = parseWorkflow(`${base}steps: [{ step: code }, { step: gate }]`, 'w.yml', 'repository', {
+      stepKinds,
+    });
+    expect(parsed).toEqual({
+      ok: false,
+      name: 'w',
+      problems: [
+        expect.objectContaining({ path: 'steps[1].step', message: 'must be one of: checkout, plan, code' }),
+      ],
+    });
+    expect(parseWorkflow(`${base}steps: [{ step: code }]`, 'w.yml', 'repository', { stepKinds }).ok).toBe(
+      true,
+    );
   });
 
   it('checks permissions even when other fields are invalid', () => {

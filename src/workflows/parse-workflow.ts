@@ -6,22 +6,11 @@ import { budgetsSchema, type BudgetOverrides } from '../config/repo-config.js';
 import { parseYaml, validate } from '../config/schema-problems.js';
 import { COMMAND_VERBS, type CommandVerb } from '../gateway/parse-command.js';
 
-/** Every step kind the engine knows; a definition naming another is invalid. */
-export const STEP_KINDS = [
-  'checkout',
-  'plan',
-  'approve',
-  'code',
-  'test',
-  'review',
-  'publish',
-  'report',
-  'gate',
-  'deploy',
-  'verify',
-  'rollback',
-] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
+/**
+ * A step's kind. The kinds that exist are the engine's step implementations (`STEP_IMPLS` in
+ * `src/steps/index.ts`); the loader passes their names in, so there is no second list here.
+ */
+export type StepKind = string;
 
 /** What a workflow may do on GitHub (and beyond); the engine refuses any other effect. */
 export const PERMISSIONS = ['comment', 'push', 'open_pr', 'label', 'check_run', 'deploy'] as const;
@@ -45,6 +34,7 @@ export const DEFAULT_STEP_ROLES: Readonly<Partial<Record<StepKind, ModelRole>>> 
 };
 /** Steps that call a model, so may name a role (publish and report may use the summarizer). */
 const MODEL_STEPS: ReadonlySet<StepKind> = new Set(['plan', 'code', 'review', 'publish', 'report']);
+const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 /** Permissions a step cannot work without. */
 const REQUIRED_PERMISSIONS: Readonly<Partial<Record<StepKind, readonly Permission[]>>> = {
   publish: ['push', 'open_pr'],
@@ -128,40 +118,50 @@ const trigger = z
     'needs at least one of label, command, event or schedule',
   );
 
-const step = z
-  .strictObject({
-    step: z.enum(STEP_KINDS, { error: `must be one of: ${STEP_KINDS.join(', ')}` }),
-    role: z.enum(MODEL_ROLES).optional(),
-    with: z.record(z.string(), z.unknown()).default({}),
-    retries: z.int().min(0).max(10).default(0),
-    if: z.enum(['success', 'failure', 'always']).default('success'),
-  })
-  .superRefine((s, ctx) => {
-    if (s.role !== undefined && !MODEL_STEPS.has(s.step))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['role'],
-        message: `${s.step} does not use a model, so takes no role`,
-      });
-  })
-  .transform((s): WorkflowStep => {
-    const role = s.role ?? DEFAULT_STEP_ROLES[s.step];
-    return role === undefined ? s : { ...s, role };
-  });
+/** A step kind: any kebab-case word, or one of `kinds` when the caller knows them. */
+function stepKind(kinds: readonly string[] | undefined) {
+  if (!kinds) return z.string().regex(KEBAB, 'must be a step kind in kebab-case, e.g. code');
+  const message = `must be one of: ${kinds.join(', ')}`;
+  return z.string({ error: message }).refine((k) => kinds.includes(k), message);
+}
 
-const stepsSchema = z.array(step).min(1, 'needs at least one step');
+const stepSchema = (kinds: readonly string[] | undefined) =>
+  z
+    .strictObject({
+      step: stepKind(kinds),
+      role: z.enum(MODEL_ROLES).optional(),
+      with: z.record(z.string(), z.unknown()).default({}),
+      retries: z.int().min(0).max(10).default(0),
+      if: z.enum(['success', 'failure', 'always']).default('success'),
+    })
+    .superRefine((s, ctx) => {
+      if (s.role !== undefined && !MODEL_STEPS.has(s.step))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['role'],
+          message: `${s.step} does not use a model, so takes no role`,
+        });
+    })
+    .transform((s): WorkflowStep => {
+      const role = s.role ?? DEFAULT_STEP_ROLES[s.step];
+      return role === undefined ? s : { ...s, role };
+    });
+
+const stepsSchema = (kinds: readonly string[] | undefined) =>
+  z.array(stepSchema(kinds)).min(1, 'needs at least one step');
 const permissionsSchema = z.array(z.enum(PERMISSIONS)).transform((list) => [...new Set(list)]);
 
-const definitionSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (lowercase words joined by -)'),
-  description: z.string().trim().min(1, 'must not be empty'),
-  trigger,
-  on: z.enum(['issue', 'pull', 'any']).default('any'),
-  steps: stepsSchema,
-  budgets: budgetsSchema.prefault({}),
-  permissions: permissionsSchema.default([]),
-  prompt: z.string().trim().min(1, 'must not be empty').optional(),
-});
+const definitionSchema = (kinds: readonly string[] | undefined) =>
+  z.strictObject({
+    name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (lowercase words joined by -)'),
+    description: z.string().trim().min(1, 'must not be empty'),
+    trigger,
+    on: z.enum(['issue', 'pull', 'any']).default('any'),
+    steps: stepsSchema(kinds),
+    budgets: budgetsSchema.prefault({}),
+    permissions: permissionsSchema.default([]),
+    prompt: z.string().trim().min(1, 'must not be empty').optional(),
+  });
 
 const EXAMPLES: Record<string, string> = {
   name: 'resolve-issue',
@@ -171,9 +171,22 @@ const EXAMPLES: Record<string, string> = {
   on: 'issue',
 };
 
+export interface ParseWorkflowOptions {
+  /**
+   * The step kinds that exist (the engine passes `Object.keys(STEP_IMPLS)`); a definition naming
+   * another is invalid. @defaultValue any kebab-case word (syntax only)
+   */
+  readonly stepKinds?: Iterable<string>;
+}
+
 export type ParsedWorkflow =
   | { readonly ok: true; readonly workflow: WorkflowDefinition }
-  | { readonly ok: false; readonly problems: ConfigProblem[] };
+  | {
+      readonly ok: false;
+      readonly problems: ConfigProblem[];
+      /** The workflow name the file meant to define, when it could be read. */
+      readonly name?: string;
+    };
 
 /**
  * Parses one definition file: YAML (`.yml`, `.yaml`), or Markdown (`.md`) whose YAML front matter is
@@ -184,7 +197,9 @@ export function parseWorkflow(
   content: string,
   source: string,
   origin: WorkflowDefinition['origin'] = 'repository',
+  options: ParseWorkflowOptions = {},
 ): ParsedWorkflow {
+  const kinds = options.stepKinds ? [...options.stepKinds] : undefined;
   const ext = extname(source).toLowerCase();
   let yamlText = content;
   let lineOffset = 0;
@@ -223,16 +238,23 @@ export function parseWorkflow(
     else input.prompt = body;
   }
 
-  const result = validate(definitionSchema, input, EXAMPLES);
+  const result = validate(definitionSchema(kinds), input, EXAMPLES);
   if (!result.ok) problems.push(...result.problems);
-  problems.push(...permissionProblems(input.steps, input.permissions));
-  if (!result.ok || problems.length > 0) return { ok: false, problems };
+  problems.push(...permissionProblems(input.steps, input.permissions, kinds));
+  if (!result.ok || problems.length > 0)
+    return typeof input.name === 'string'
+      ? { ok: false, problems, name: input.name }
+      : { ok: false, problems };
   return { ok: true, workflow: { ...result.value, source, origin } };
 }
 
 /** Steps whose effects are not permitted, checked even when other fields are invalid. */
-function permissionProblems(rawSteps: unknown, rawPermissions: unknown): ConfigProblem[] {
-  const steps = stepsSchema.safeParse(rawSteps);
+function permissionProblems(
+  rawSteps: unknown,
+  rawPermissions: unknown,
+  kinds: readonly string[] | undefined,
+): ConfigProblem[] {
+  const steps = stepsSchema(kinds).safeParse(rawSteps);
   const permissions = permissionsSchema.safeParse(rawPermissions ?? []);
   if (!steps.success || !permissions.success) return [];
   const granted = new Set(permissions.data);
