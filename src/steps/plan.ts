@@ -22,7 +22,7 @@ export const plan: StepImpl<RunContext> = {
         messages: [{ role: 'user', content: `${fence('issue', thread)}\n\nWrite the plan.` }],
         maxOutputTokens: 1500,
       },
-      { signal: ctx.signal, sink: ctx.sink },
+      { signal: ctx.signal, sink: ctx.sink, roles: ctx.repoConfig.models },
     );
     addUsage(ctx.state, response.usage, response.costUsd);
     const items = parsePlan(response.text);
