@@ -114,7 +114,7 @@ export const budgetsSchema = z.strictObject({
   maxOracleCalls: int(0, 100).optional(),
 });
 
-const modelList = z
+export const modelList = z
   .preprocess(
     (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()) : v),
     z
