@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import type { ModelRole } from '../config/load-config.js';
 import type { EventSink, RunEvent } from '../engine/ledger.js';
-import type { ModelRouter, RoutedResponse } from '../models/router.js';
+import type { ModelRouter, RoleOverrides, RoutedResponse } from '../models/router.js';
 import { ModelError, type ModelRequest, type TokenUsage, type ToolCall } from '../models/types.js';
 import type { CommandExecutor } from '../sandbox/types.js';
 import type { Logger } from '../util/logger.js';
@@ -11,6 +11,7 @@ import { buildTaskMessage, NUDGE, readRepoInstructions, SYSTEM_PROMPT, type Agen
 import { buildRepoMap } from './repo-map.js';
 import type { AgentTool, ToolContext, ToolOutcome } from './tools/agent-tool.js';
 import { defaultTools } from './tools/default-tools.js';
+import { oracleTool, type OracleQuestion } from './tools/oracle-tool.js';
 
 /** Limits of one run; the first one reached stops it. */
 export interface AgentBudgets {
@@ -66,6 +67,13 @@ export interface RunAgentOptions {
   /** Secrets to scrub from error messages in events. */
   readonly secrets?: readonly (string | undefined)[];
   readonly logger?: Logger;
+  /** The repository's per-role model lists (`.droidworks.yml` `models:`), used before the server's. */
+  readonly roles?: RoleOverrides;
+  /**
+   * Offers `ask_oracle` (the `oracle` role) with this many calls left for the run; its calls are
+   * charged to this loop's usage and budgets. @defaultValue no oracle
+   */
+  readonly oracle?: { readonly maxCalls: number };
 }
 
 export type AgentStopReason =
@@ -96,6 +104,8 @@ export interface AgentResult {
   readonly costKnown: boolean;
   readonly durationMs: number;
   readonly timings: readonly StepTiming[];
+  /** `ask_oracle` calls answered in this loop. */
+  readonly oracleCalls: number;
 }
 
 /**
@@ -109,10 +119,23 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
   const started = performance.now();
   const budgets: AgentBudgets = { ...DEFAULT_BUDGETS, ...options.budgets };
   const role = options.role ?? 'coder';
-  const tools = options.tools ?? defaultTools();
-  const byName = new Map(tools.map((t) => [t.spec.name, t]));
   const secrets = options.secrets ?? [];
   const log = options.logger;
+  let oracleCalls = 0;
+  const baseTools = options.tools ?? defaultTools();
+  const tools =
+    options.oracle && options.oracle.maxCalls > 0
+      ? [
+          ...baseTools.filter((t) => t.spec.name !== 'finish'),
+          oracleTool({
+            ask: (q, s) => askOracle(q, s),
+            maxCalls: options.oracle.maxCalls,
+            onCall: (n) => (oracleCalls = n),
+          }),
+          ...baseTools.filter((t) => t.spec.name === 'finish'),
+        ]
+      : baseTools;
+  const byName = new Map(tools.map((t) => [t.spec.name, t]));
 
   const controller = new AbortController();
   let timedOut = false;
@@ -143,6 +166,41 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
   const timings: StepTiming[] = [];
   let step = 0;
 
+  /** One oracle call: routed to the `oracle` role, charged to this loop, recorded like a step's call. */
+  const askOracle = async (question: OracleQuestion, toolSignal: AbortSignal): Promise<string> => {
+    const callStart = performance.now();
+    const response = await options.models.complete(
+      'oracle',
+      {
+        system: question.system,
+        messages: [{ role: 'user', content: question.prompt }],
+        maxOutputTokens: 4096,
+      },
+      { signal: toolSignal, timeoutMs: options.requestTimeoutMs, sink: options.sink, roles: options.roles },
+    );
+    usage.inputTokens += response.usage.inputTokens;
+    usage.outputTokens += response.usage.outputTokens;
+    usage.cachedInputTokens += response.usage.cachedInputTokens;
+    if (response.costUsd === null) costKnown = false;
+    else costUsd += response.costUsd;
+    await emit({
+      type: 'agent.model',
+      step,
+      role: 'oracle',
+      provider: response.provider,
+      model: response.model,
+      requestBytes: question.prompt.length + question.system.length,
+      ...response.usage,
+      costUsd: response.costUsd,
+      latencyMs: Math.round(performance.now() - callStart),
+      attempts: response.attempts,
+      stopReason: response.stopReason,
+      text: response.text.slice(0, 2000),
+      toolCalls: [],
+    });
+    return response.text;
+  };
+
   const finish = async (
     reason: AgentStopReason,
     extra: { summary?: string; error?: string } = {},
@@ -158,6 +216,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
       costKnown,
       durationMs: performance.now() - started,
       timings,
+      oracleCalls,
     };
     await emit({
       type: 'agent.finished',
@@ -229,6 +288,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
           signal,
           timeoutMs: options.requestTimeoutMs,
           sink: options.sink,
+          roles: options.roles,
         });
       } catch (err) {
         const message = redact(err instanceof Error ? err.message : String(err), secrets);

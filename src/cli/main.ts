@@ -154,6 +154,58 @@ program
     process.exitCode = await runDemo({ keep: opts.keep === true });
   });
 
+const evalCommand = program
+  .command('eval')
+  .description(
+    "choose models by measured cost per fix on your own repository's history (never writes to GitHub)",
+  );
+evalCommand
+  .command('run')
+  .description(
+    'run tasks (SWE-bench JSONL) against one or more configs; resumable; writes report.json and report.html',
+  )
+  .requiredOption('--tasks <file>', 'tasks in SWE-bench JSONL')
+  .requiredOption(
+    '--config <file>',
+    'a config (role lists, budgets); repeat for each config',
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
+  .option('--repeat <n>', 'runs per task and config', (v) => Number.parseInt(v, 10), 1)
+  .option('--concurrency <n>', 'tasks at once', (v) => Number.parseInt(v, 10), 1)
+  .option('--out <dir>', 'results and reports (default: <DROIDWORKS_DATA_DIR>/eval)')
+  .option(
+    '--repos-dir <dir>',
+    'local mirrors as <dir>/<owner>/<name> (default: clone from the configured GitHub)',
+  )
+  .option('--test-command <cmd>', 'instead of the detected test command')
+  .action(
+    async (opts: {
+      tasks: string;
+      config: string[];
+      repeat: number;
+      concurrency: number;
+      out?: string;
+      reposDir?: string;
+      testCommand?: string;
+    }) => {
+      const { evalRun } = await import('./eval.js');
+      const { config, logger } = setup([]);
+      process.exitCode = await evalRun(opts, config, logger);
+    },
+  );
+evalCommand
+  .command('recommend')
+  .description(
+    'the cheapest config whose resolve rate is within --margin of the best, as DROIDWORKS_MODEL_* lines',
+  )
+  .option('--report <file>', 'report.json of `eval run`', '.droidworks/eval/report.json')
+  .option('--margin <points>', 'allowed resolve-rate gap, 0–1', (v) => Number.parseFloat(v), 0.05)
+  .action(async (opts: { report: string; margin: number }) => {
+    const { evalRecommend } = await import('./eval.js');
+    process.exitCode = await evalRecommend(opts);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 
 /** Model roles a workflow step can ask for. */
-export const MODEL_ROLES = ['planner', 'coder', 'reviewer', 'summarizer'] as const;
+export const MODEL_ROLES = ['planner', 'coder', 'reviewer', 'summarizer', 'oracle'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 /** `provider:model`, e.g. `anthropic:claude-sonnet-4-5`. */
@@ -59,6 +59,8 @@ export interface Config {
     readonly maxTokens: number;
     readonly maxCostUsd: number;
     readonly maxMinutes: number;
+    /** `ask_oracle` calls per run; 0 offers no oracle. @defaultValue 3 */
+    readonly maxOracleCalls: number;
   };
   readonly concurrency: { readonly global: number; readonly perRepo: number };
   readonly git: { readonly authorName: string; readonly authorEmail: string };
@@ -78,6 +80,7 @@ const DEFAULT_ROLES: Record<ModelRole, string> = {
   coder: 'anthropic:claude-sonnet-4-6,openai:gpt-5.1',
   reviewer: 'openai:gpt-5.1,anthropic:claude-sonnet-4-6',
   summarizer: 'openai:gpt-5-mini,anthropic:claude-haiku-4-5',
+  oracle: 'anthropic:claude-opus-4-6,openai:gpt-5.1',
 };
 
 const int = (min: number, max: number) =>
@@ -148,6 +151,7 @@ const schema = z.object({
   DROIDWORKS_MODEL_CODER: modelList.prefault(DEFAULT_ROLES.coder),
   DROIDWORKS_MODEL_REVIEWER: modelList.prefault(DEFAULT_ROLES.reviewer),
   DROIDWORKS_MODEL_SUMMARIZER: modelList.prefault(DEFAULT_ROLES.summarizer),
+  DROIDWORKS_MODEL_ORACLE: modelList.prefault(DEFAULT_ROLES.oracle),
   DROIDWORKS_PRICES_FILE: z.string().optional(),
   DROIDWORKS_SANDBOX: z.enum(['docker', 'process']).default('docker'),
   DROIDWORKS_RUNNER_IMAGE: z.string().min(1).default('droidworks/runner:bookworm-1'),
@@ -161,6 +165,7 @@ const schema = z.object({
   DROIDWORKS_MAX_TOKENS: int(1_000, 1_000_000_000).default(2_000_000),
   DROIDWORKS_MAX_COST_USD: positive.default(5),
   DROIDWORKS_MAX_MINUTES: int(1, 1440).default(30),
+  DROIDWORKS_MAX_ORACLE_CALLS: int(0, 100).default(3),
   DROIDWORKS_CONCURRENCY: int(1, 256).default(2),
   DROIDWORKS_CONCURRENCY_PER_REPO: int(1, 256).default(2),
   DROIDWORKS_GIT_AUTHOR_NAME: z.string().default('droidworks[bot]'),
@@ -257,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
         coder: e.DROIDWORKS_MODEL_CODER,
         reviewer: e.DROIDWORKS_MODEL_REVIEWER,
         summarizer: e.DROIDWORKS_MODEL_SUMMARIZER,
+        oracle: e.DROIDWORKS_MODEL_ORACLE,
       },
       pricesFile: e.DROIDWORKS_PRICES_FILE,
     },
@@ -274,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       maxTokens: e.DROIDWORKS_MAX_TOKENS,
       maxCostUsd: e.DROIDWORKS_MAX_COST_USD,
       maxMinutes: e.DROIDWORKS_MAX_MINUTES,
+      maxOracleCalls: e.DROIDWORKS_MAX_ORACLE_CALLS,
     },
     concurrency: { global: e.DROIDWORKS_CONCURRENCY, perRepo: e.DROIDWORKS_CONCURRENCY_PER_REPO },
     worktreeSpares: e.DROIDWORKS_WORKTREE_SPARES,

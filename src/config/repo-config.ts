@@ -13,6 +13,8 @@ export interface BudgetOverrides {
   readonly maxCostUsd?: number;
   /** Wall-clock minutes for the whole run, 1–1440. */
   readonly maxMinutes?: number;
+  /** `ask_oracle` calls in the whole run, 0–100 (0: no oracle). */
+  readonly maxOracleCalls?: number;
 }
 
 /** A sidecar container started next to the sandbox, reachable by its `name` as a host name. */
@@ -109,9 +111,10 @@ export const budgetsSchema = z.strictObject({
   maxTokens: int(1_000, 1_000_000_000).optional(),
   maxCostUsd: z.number().gt(0, 'must be above 0').max(1000).optional(),
   maxMinutes: int(1, 1440).optional(),
+  maxOracleCalls: int(0, 100).optional(),
 });
 
-const modelList = z
+export const modelList = z
   .preprocess(
     (v) => (typeof v === 'string' ? v.split(',').map((e) => e.trim()) : v),
     z
@@ -184,6 +187,7 @@ const repoConfigSchema = z.strictObject({
       coder: modelList.optional(),
       reviewer: modelList.optional(),
       summarizer: modelList.optional(),
+      oracle: modelList.optional(),
     } satisfies Record<ModelRole, z.ZodType>)
     .prefault({}),
   budgets: budgetsSchema.prefault({}),

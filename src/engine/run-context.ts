@@ -56,6 +56,8 @@ export interface RunState {
   headSha?: string;
   tokens: number;
   costUsd: number | null;
+  /** `ask_oracle` calls answered so far in this run (all coding rounds). */
+  oracleCalls?: number;
   stepStatus: Map<string, ProgressView['steps'][number]['status']>;
   status: ProgressView['status'];
   /** This attempt failed and another will follow: nothing may claim success. */

@@ -28,9 +28,14 @@ export interface ModelRouterDeps {
   readonly logger?: Logger;
 }
 
+/** Per-role `provider:model` lists that replace the server's (a repository's `.droidworks.yml` `models:`). */
+export type RoleOverrides = Readonly<Partial<Record<ModelRole, readonly ModelRef[]>>>;
+
 export interface RouteOptions extends CompleteOptions {
   /** Transcript for this call's retry and fallback events (the run's ledger). */
   readonly sink?: EventSink;
+  /** Lists used instead of the server's for the roles they name. @defaultValue none */
+  readonly roles?: RoleOverrides;
 }
 
 /** A model reply with where it came from and what it cost. */
@@ -88,7 +93,7 @@ export function createModelRouter(models: ModelsConfig, deps: ModelRouterDeps = 
     async complete(role, request, options = {}) {
       const started = performance.now();
       const sink = options.sink ?? deps.sink;
-      const entries = models.roles[role];
+      const entries = options.roles?.[role] ?? models.roles[role];
       const usable = entries.filter((e) => providers[e.provider]);
       if (usable.length === 0) {
         const missing = [...new Set(entries.map((e) => KEY_VARIABLE[e.provider]))].join(' or ');

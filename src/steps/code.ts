@@ -42,7 +42,10 @@ export const code: StepImpl<RunContext> = {
       signal: ctx.signal,
       secrets: ctx.services.secrets,
       logger: ctx.log,
+      roles: ctx.repoConfig.models,
+      oracle: { maxCalls: Math.max(0, oracleLimit(ctx) - (state.oracleCalls ?? 0)) },
     });
+    state.oracleCalls = (state.oracleCalls ?? 0) + result.oracleCalls;
     state.agent = result;
     state.tokens += result.usage.inputTokens + result.usage.outputTokens + result.usage.cachedInputTokens;
     state.costUsd = state.costUsd === null || !result.costKnown ? null : state.costUsd + result.costUsd;
@@ -55,3 +58,12 @@ export const code: StepImpl<RunContext> = {
       ctx.state.note = `The coding agent stopped early: ${result.reason.replace('_', ' ')}.`;
   },
 };
+
+/** The run's `ask_oracle` cap: the server's, lowered (never raised) by the repository and the workflow. */
+export function oracleLimit(ctx: RunContext): number {
+  return Math.min(
+    ctx.services.config.budgets.maxOracleCalls,
+    ctx.repoConfig.budgets.maxOracleCalls ?? Infinity,
+    ctx.workflow.budgets.maxOracleCalls ?? Infinity,
+  );
+}

@@ -35,7 +35,7 @@ export const review: StepImpl<RunContext> = {
         ],
         maxOutputTokens: 2000,
       },
-      { signal: ctx.signal, sink: ctx.sink },
+      { signal: ctx.signal, sink: ctx.sink, roles: ctx.repoConfig.models },
     );
     addUsage(state, response.usage, response.costUsd);
     const verdict = parseReview(response.text);

@@ -120,7 +120,7 @@ describe('parseWorkflow', () => {
       `${base}steps: [{ step: checkout, role: coder }, { step: code, role: tester }]`,
       [
         { path: 'steps[0].role', message: 'checkout does not use a model, so takes no role' },
-        { path: 'steps[1].role', message: 'must be one of: planner, coder, reviewer, summarizer' },
+        { path: 'steps[1].role', message: 'must be one of: planner, coder, reviewer, summarizer, oracle' },
       ],
     ],
     [
