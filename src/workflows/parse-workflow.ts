@@ -152,7 +152,7 @@ const step = z
 const stepsSchema = z.array(step).min(1, 'needs at least one step');
 const permissionsSchema = z.array(z.enum(PERMISSIONS)).transform((list) => [...new Set(list)]);
 
-const definitionSchema = z.strictObject({
+export const definitionSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (lowercase words joined by -)'),
   description: z.string().trim().min(1, 'must not be empty'),
   trigger,
