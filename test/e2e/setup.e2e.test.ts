@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseEnv } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
 import { createGitHubHost } from '../../src/github/create-github-host.js';
 import { createWebhookVerifier } from '../../src/github/verify-webhook.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
@@ -154,7 +155,11 @@ describe('droidworks setup (GitHub App manifest flow)', () => {
       expect(cli.output()).not.toContain(env.GITHUB_WEBHOOK_SECRET);
       expect(forge.state.app?.owner.login).toBe('acme');
 
-      // The written credentials work: the App authenticates with its key…
+      // `droidworks start` accepts the written settings as they are…
+      const config = loadConfig({}, { envFile: envPath, require: ['gateway', 'worker'] });
+      expect(config.github.auth?.kind).toBe('app');
+      expect(config.github.apiUrl).toBe(forge.url);
+      // …and they work: the App authenticates with its key…
       const github = createGitHubHost({
         apiUrl: forge.url,
         auth: { kind: 'app', appId: env.GITHUB_APP_ID ?? '', privateKey: await readFile(keyPath, 'utf8') },
