@@ -202,6 +202,9 @@ describe('Helm chart infra/helm/droidworks', () => {
     expect(host.containers.map((c) => c.name)).toEqual(['worker']);
     expect(host.containers.some((c) => c.securityContext?.privileged)).toBe(false);
     expect(host.volumes?.map((v) => v.name).sort()).toEqual(['data', 'docker-socket']);
+    expect((host as PodSpec & { securityContext?: unknown }).securityContext).toEqual({
+      supplementalGroups: [999],
+    });
   });
 
   it('scales workers on the queued-runs metric the gateway exports', () => {
