@@ -43,11 +43,8 @@ function frontMatter(text: string): string {
 
 describe('published JSON Schemas', () => {
   it.each(SCHEMA_KINDS)('%s: the file in the package is the one generated from the zod schema', (kind) => {
-    const published = JSON.parse(readFileSync(join(root, SCHEMA_FILES[kind]), 'utf8')) as unknown;
-    expect(
-      published,
-      'regenerate with: npm run droidworks -- schema --write . && npx prettier --write schema',
-    ).toEqual(JSON.parse(jsonSchemaText(kind)));
+    const published = readFileSync(join(root, SCHEMA_FILES[kind]), 'utf8');
+    expect(published, 'regenerate with: npm run droidworks -- schema --write .').toBe(jsonSchemaText(kind));
   });
 
   it('accepts every .droidworks.yml example of the README, which the product accepts too', () => {
