@@ -17,7 +17,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY workflows ./workflows
+COPY infra/github-app-manifest.json ./infra/github-app-manifest.json
 USER node
-EXPOSE 3000
+# 3000: the gateway; 9464: a worker's /metrics, /healthz, /readyz (DROIDWORKS_WORKER_METRICS_PORT)
+EXPOSE 3000 9464
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["start"]

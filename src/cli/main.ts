@@ -5,9 +5,9 @@ import { loadConfig, type Config, type LoadConfigOptions } from '../config/load-
 import { RunLedger } from '../engine/ledger.js';
 import { RedisServerMissingError } from '../queue/embedded-redis.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
-import { createGitHubHost } from '../github/create-github-host.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createContext } from './context.js';
+import { registerOperateCommands } from './operate-commands.js';
 import { redisFor } from './redis-for.js';
 import { serveGateway } from './serve-gateway.js';
 import { serveWorker } from './serve-worker.js';
@@ -61,16 +61,8 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
     closers.push(() => worker.close());
   }
   if (halves.includes('gateway' as never)) {
-    // `/readyz` also checks GitHub auth (the webhook route itself never calls GitHub).
-    const github = config.github.auth ? createGitHubHost(config.github, { logger }) : undefined;
-    const gateway = await serveGateway({
-      config,
-      redisUrl: target.url,
-      logger,
-      readiness: github
-        ? [{ name: 'github', check: async () => void (await github.getAuthenticatedLogin()) }]
-        : [],
-    });
+    // `/readyz` checks only Redis: receiving webhooks needs nothing else. GitHub is the worker's.
+    const gateway = await serveGateway({ config, redisUrl: target.url, logger });
     closers.push(() => gateway.close());
   }
   await untilSignal(logger, closers);
@@ -205,6 +197,8 @@ evalCommand
     const { evalRecommend } = await import('./eval.js');
     process.exitCode = await evalRecommend(opts);
   });
+
+registerOperateCommands(program);
 
 try {
   await program.parseAsync(process.argv);

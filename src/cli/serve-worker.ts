@@ -10,8 +10,15 @@ import { createRunQueue, startIntakeWorker, startRunWorker } from '../queue/run-
 import { startMaintenance } from '../queue/maintenance.js';
 import { createRepoSlots } from '../queue/repo-slots.js';
 import { redeliverFailed } from '../engine/redeliver-failed.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createRunMetrics, withRunMetrics, type RunMetrics } from '../engine/run-metrics.js';
+import { serveWorkerMetrics } from './serve-worker-metrics.js';
 
 export interface RunningWorker {
+  /** Run metrics of this worker (served on `DROIDWORKS_WORKER_METRICS_PORT` when set). */
+  readonly metrics?: RunMetrics;
+  /** Base URL of `/metrics`, `/healthz`, `/readyz`, when served. */
+  readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -29,7 +36,8 @@ export interface ServeWorkerOptions {
  * the intake worker (authorization, commands) and the run worker (workflows).
  */
 export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker> {
-  const { services } = o;
+  const metrics = createRunMetrics(new Registry());
+  const services = withRunMetrics(o.services, metrics);
   const { config, logger } = services;
   const prefix = config.queuePrefix;
   const connection = createRedisConnection(o.redisUrl, { role: 'worker' });
@@ -111,9 +119,30 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
           },
         })
       : undefined;
+  const metricsServer =
+    config.workerMetricsPort === undefined
+      ? undefined
+      : await serveWorkerMetrics({
+          registry: metrics.registry,
+          port: config.workerMetricsPort,
+          host: config.http.host,
+          logger,
+          // What running a workflow needs; the gateway's /readyz checks only Redis.
+          readiness: [
+            { name: 'redis', check: async () => void (await connection.ping()) },
+            {
+              name: 'github',
+              check: async (signal) => void (await services.github.getAuthenticatedLogin({ signal })),
+            },
+          ],
+        });
+  if (metricsServer) collectDefaultMetrics({ register: metrics.registry, prefix: 'droidworks_worker_' });
   logger.info({ concurrency: config.concurrency.global, sandbox: config.sandbox.backend }, 'worker ready');
   return {
+    metrics,
+    metricsUrl: metricsServer?.url,
     async close() {
+      await metricsServer?.close();
       await maintenance?.close();
       await intake.close();
       await runs.close();

@@ -66,6 +66,8 @@ export interface Config {
   readonly git: { readonly authorName: string; readonly authorEmail: string };
   /** Spare worktrees kept checked out per recently used repository. */
   readonly worktreeSpares: number;
+  /** Port of the worker's `/metrics`, `/healthz` and `/readyz` (on `HOST`); unset: none. */
+  readonly workerMetricsPort: number | undefined;
 }
 
 export interface LoadConfigOptions {
@@ -120,6 +122,7 @@ const EXAMPLES: Record<string, string> = {
   DROIDWORKS_PUBLIC_URL: 'https://droidworks.example.com',
   DROIDWORKS_SANDBOX: 'docker',
   DROIDWORKS_MODEL_CODER: 'anthropic:claude-sonnet-4-5,openai:gpt-5.1',
+  DROIDWORKS_WORKER_METRICS_PORT: '9464',
 };
 
 const schema = z.object({
@@ -170,6 +173,7 @@ const schema = z.object({
   DROIDWORKS_CONCURRENCY_PER_REPO: int(1, 256).default(2),
   DROIDWORKS_GIT_AUTHOR_NAME: z.string().default('droidworks[bot]'),
   DROIDWORKS_GIT_AUTHOR_EMAIL: z.string().default('droidworks[bot]@users.noreply.github.com'),
+  DROIDWORKS_WORKER_METRICS_PORT: int(0, 65535).optional(),
 });
 
 export function parseModelRef(entry: string): ModelRef {
@@ -284,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     },
     concurrency: { global: e.DROIDWORKS_CONCURRENCY, perRepo: e.DROIDWORKS_CONCURRENCY_PER_REPO },
     worktreeSpares: e.DROIDWORKS_WORKTREE_SPARES,
+    workerMetricsPort: e.DROIDWORKS_WORKER_METRICS_PORT,
     git: { authorName: e.DROIDWORKS_GIT_AUTHOR_NAME, authorEmail: e.DROIDWORKS_GIT_AUTHOR_EMAIL },
   };
 }
@@ -312,7 +317,7 @@ function missingRequired(
 }
 
 /** Reads an optional `.env` file with Node's own parser; a missing file is no error. */
-function readEnvFile(path: string | undefined): Record<string, string> {
+export function readEnvFile(path: string | undefined): Record<string, string> {
   if (!path) return {};
   try {
     return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;

@@ -164,7 +164,7 @@ const deploy = z.strictObject({
   requireChecks: z.array(z.string().min(1)).default([]),
 });
 
-const repoConfigSchema = z.strictObject({
+export const repoConfigSchema = z.strictObject({
   image: z.string().trim().min(1, 'must not be empty').optional(),
   install: commands.default([]),
   test: commands.default([]),

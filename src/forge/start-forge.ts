@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../util/logger.js';
+import { handleManifestWeb, registerManifestRoutes } from './app-manifest-flow.js';
 import { handleGitHttp } from './git-http-server.js';
 import { GitStore } from './git-store.js';
 import { RestServer, actorFromRequest } from './rest-server.js';
@@ -86,6 +87,7 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
   registerPullRoutes(rest.router);
   registerCheckRoutes(rest.router);
   registerAppRoutes(rest.router, webhooks);
+  registerManifestRoutes(rest.router, webhooks);
   state.checkRunsRequireApp = options.checkRunsRequireApp ?? true;
   const events: ForgeEvent[] = [];
   state.onEvent((event) => {
@@ -118,6 +120,7 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
       void rest.handle(req, res);
       return;
     }
+    if (handleManifestWeb(state, req, res)) return;
     const handled = handleGitHttp(
       {
         root: gitRoot,

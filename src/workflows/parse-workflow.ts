@@ -122,7 +122,7 @@ const trigger = z
 function stepKind(kinds: readonly string[] | undefined) {
   if (!kinds) return z.string().regex(KEBAB, 'must be a step kind in kebab-case, e.g. code');
   const message = `must be one of: ${kinds.join(', ')}`;
-  return z.string({ error: message }).refine((k) => kinds.includes(k), message);
+  return z.enum(kinds as [string, ...string[]], { error: message });
 }
 
 const stepSchema = (kinds: readonly string[] | undefined) =>
@@ -151,7 +151,7 @@ const stepsSchema = (kinds: readonly string[] | undefined) =>
   z.array(stepSchema(kinds)).min(1, 'needs at least one step');
 const permissionsSchema = z.array(z.enum(PERMISSIONS)).transform((list) => [...new Set(list)]);
 
-const definitionSchema = (kinds: readonly string[] | undefined) =>
+export const definitionSchema = (kinds: readonly string[] | undefined) =>
   z.strictObject({
     name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case (lowercase words joined by -)'),
     description: z.string().trim().min(1, 'must not be empty'),
