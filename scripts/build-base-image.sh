@@ -32,7 +32,8 @@ cp -a "$npm_dir" "$dir/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$dir/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$dir/usr/local/bin/npx"
 # Certificate authorities this machine added (a TLS-intercepting proxy in front of the npm
-# registry, a corporate CA): the image build's `npm ci` must trust what this machine trusts.
+# registry, a corporate CA): the image build's `npm ci` must trust what this machine trusts
+# (Node reads the system bundle through NODE_EXTRA_CA_CERTS, set below).
 if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/"
   chroot "$dir" update-ca-certificates >>"$log" 2>&1 || { say "update-ca-certificates failed; see $log"; exit 1; }
@@ -44,6 +45,7 @@ chroot "$dir" /usr/local/bin/node -e 'process.exit(0)' || { say "the copied node
 rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
 tar -C "$dir" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["node"]' - "$TAG" >/dev/null
 say "built $TAG"
 echo "$TAG"
