@@ -174,6 +174,10 @@ export function splitHostPort(value, defaultPort) {
   return { host: normalizeHost(m[1]), port: m[2] ? Number(m[2]) : defaultPort };
 }
 
+/** A CONNECT target must answer within this; a plain HTTP upstream may stay silent this long. */
+const CONNECT_TIMEOUT_MS = 30_000;
+const IDLE_TIMEOUT_MS = 120_000;
+
 const HOP_BY_HOP = [
   'proxy-connection',
   'proxy-authorization',
@@ -212,12 +216,21 @@ export async function startEgressProxy(policy, options) {
       for (const h of HOP_BY_HOP) delete headers[h];
       headers.host = t.port === 80 ? t.host : `${t.host}:${t.port}`;
       const upstream = httpRequest(
-        { host: d.address, port: t.port, method: req.method, path: t.path, headers, setHost: false },
+        {
+          host: d.address,
+          port: t.port,
+          method: req.method,
+          path: t.path,
+          headers,
+          setHost: false,
+          timeout: IDLE_TIMEOUT_MS,
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
         },
       );
+      upstream.on('timeout', () => upstream.destroy(new Error(`idle for ${IDLE_TIMEOUT_MS} ms`)));
       upstream.on('error', (err) => {
         log({ msg: 'upstream failed', host: t.host, port: t.port, error: err.message });
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
@@ -245,16 +258,24 @@ export async function startEgressProxy(policy, options) {
         );
         return;
       }
+      let established = false;
       const upstream = connect({ host: d.address, port: t.port }, () => {
+        established = true;
+        upstream.setTimeout(0);
         socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         if (head.length > 0) upstream.write(head);
         upstream.pipe(socket);
         socket.pipe(upstream);
       });
+      upstream.setTimeout(CONNECT_TIMEOUT_MS, () =>
+        upstream.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
+      );
       upstream.on('error', (err) => {
         log({ msg: 'upstream failed', host: t.host, port: t.port, error: err.message });
-        if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n');
-        socket.destroy();
+        // Before the tunnel: say why; inside it, the client sees the connection end.
+        if (!established && socket.writable)
+          socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n');
+        else socket.destroy();
       });
       socket.on('close', () => upstream.destroy());
     });
