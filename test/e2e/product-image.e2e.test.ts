@@ -106,6 +106,53 @@ describeDocker('the product image runs sandboxes on the Docker host', () => {
     expect((await run('stat', ['-c', '%u', dataDir])).stdout.trim()).toBe('1000');
   }, 180_000);
 
+  it("runs as `worker` alone (compose's worker service) and reports healthy: Docker and Redis answer", async () => {
+    const worker = `${name}-worker`;
+    try {
+      await run('docker', [
+        'run',
+        '-d',
+        '--name',
+        worker,
+        '--network',
+        'host',
+        '-v',
+        '/var/run/docker.sock:/var/run/docker.sock',
+        '-v',
+        `${dataDir}:${dataDir}`,
+        '-e',
+        `DROIDWORKS_DATA_DIR=${dataDir}`,
+        '-e',
+        `REDIS_URL=${inject('redisUrl')}`,
+        '-e',
+        'GITHUB_TOKEN=ghp_e2eProductImageToken0000000000000000',
+        '-e',
+        `DROIDWORKS_QUEUE_PREFIX=dw-product-${process.pid}`,
+        // Docker's default interval is 10 s; the worker's check is the image's own HEALTHCHECK.
+        '--health-interval',
+        '2s',
+        IMAGE,
+        'worker',
+      ]);
+      await waitFor(
+        'the worker container to report healthy',
+        async () =>
+          (await run('docker', ['inspect', '-f', '{{.State.Health.Status}}', worker])).stdout.trim() ===
+          'healthy',
+        90_000,
+        1000,
+      );
+      await waitFor(
+        'the worker to log that it is ready',
+        async () => (await run('docker', ['logs', worker])).stdout.includes('worker ready'),
+        60_000,
+        500,
+      );
+    } finally {
+      await run('docker', ['rm', '-f', worker]).catch(() => undefined);
+    }
+  }, 180_000);
+
   it('runs a command in a sandbox on the host engine, with the workspace under the data directory', async () => {
     const checkout = join(dataDir, 'checkout');
     await mkdir(checkout);
