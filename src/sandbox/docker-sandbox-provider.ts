@@ -23,13 +23,7 @@ import {
   type PrimedExec,
 } from './docker-exec.js';
 import { ensureEgressImage } from './egress-image.js';
-import {
-  egressProxySpec,
-  ensureEgressNetwork,
-  ownAddresses,
-  proxyEnv,
-  startEgressProxyContainer,
-} from './egress-proxy-sidecar.js';
+import { proxyEnv, startRunEgressProxy } from './egress-proxy-sidecar.js';
 import { SandboxError, SandboxReleasedError, ServiceHealthError } from './errors.js';
 import { OutputCap } from './output-cap.js';
 import { removeContainer, removeNetwork } from './docker-remove.js';
@@ -198,30 +192,24 @@ export function createDockerSandboxProvider(
       }
       if (network && allow.length > 0) {
         // The only way out of the run's internal network: a proxy that admits the allowed hosts.
-        const proxyImage = (egressImage ??= ensureEgressImage(docker, settings.image, signal));
-        const gateways = await ensureEgressNetwork(docker, settings.egress.network, log, signal);
-        const proxy = await docker.createContainer({
-          ...egressProxySpec({
-            name: `dw-egress-${safeName(runId)}-${suffix}`,
-            image: await proxyImage.catch((err: unknown) => {
-              egressImage = undefined;
-              throw err;
-            }),
-            network,
-            allow,
-            pinned: settings.egress.hosts,
-            deny: [...new Set([...gateways, ...ownAddresses()])],
-            labels,
-          }),
-          abortSignal: signal,
-        });
-        started.push(proxy);
-        await startEgressProxyContainer(proxy, {
-          egressNetwork: docker.getNetwork(settings.egress.network),
-          log: runLog.child({ component: 'egress-proxy' }),
+        const image = (egressImage ??= ensureEgressImage(docker, settings.image, signal).catch(
+          (err: unknown) => {
+            egressImage = undefined;
+            throw err;
+          },
+        ));
+        await startRunEgressProxy({
+          docker,
+          settings: settings.egress,
+          image,
+          name: `dw-egress-${safeName(runId)}-${suffix}`,
+          runNetwork: network,
+          allow,
+          labels,
+          log: runLog,
+          track: (c) => started.push(c),
           signal,
         });
-        runLog.info({ allow, egressNetwork: settings.egress.network }, 'sandbox egress proxy started');
       }
       if (network && services.length > 0) {
         for (const service of services) {

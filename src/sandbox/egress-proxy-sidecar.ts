@@ -111,6 +111,47 @@ export async function ensureEgressNetwork(
   return gateways(await docker.getNetwork(name).inspect());
 }
 
+/**
+ * Starts a run's egress proxy on its internal network `runNetwork`: makes sure the egress network
+ * exists, creates the proxy (handed to `track` at once, so the caller removes it on any failure),
+ * waits until it listens and attaches it to the egress network.
+ */
+export async function startRunEgressProxy(o: {
+  readonly docker: Docker;
+  readonly settings: EgressSettings;
+  readonly image: Promise<string>;
+  readonly name: string;
+  readonly runNetwork: string;
+  readonly allow: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly log: Logger;
+  readonly track: (container: Docker.Container) => void;
+  readonly signal?: AbortSignal;
+}): Promise<void> {
+  // Awaited first: a failed build is this run's error, never an unhandled rejection.
+  const image = await o.image;
+  const gateways = await ensureEgressNetwork(o.docker, o.settings.network, o.log, o.signal);
+  const proxy = await o.docker.createContainer({
+    ...egressProxySpec({
+      name: o.name,
+      image,
+      network: o.runNetwork,
+      allow: o.allow,
+      pinned: o.settings.hosts,
+      deny: [...new Set([...gateways, ...ownAddresses()])],
+      labels: o.labels,
+    }),
+    abortSignal: o.signal,
+  });
+  o.track(proxy);
+  await startEgressProxyContainer(proxy, {
+    egressNetwork: o.docker.getNetwork(o.settings.network),
+    log: o.log.child({ component: 'egress-proxy' }),
+    signal: o.signal,
+  });
+  o.log.info({ allow: o.allow, egressNetwork: o.settings.network }, 'sandbox egress proxy started');
+}
+
 /** This process's own non-loopback addresses (the worker's host, or its container). */
 export function ownAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) =>

@@ -217,6 +217,27 @@ describeDocker('sandbox network allowlist (egress proxy)', () => {
     expect(requests).toContain(`GET registry.test:${port} /tiny-dep/-/tiny-dep-1.0.0.tgz`);
   }, 120_000);
 
+  it('fails the acquire with the cause when the proxy image cannot be built, leaving nothing', async () => {
+    const broken = createDockerSandboxProvider(
+      {
+        ...config.sandbox,
+        image: 'droidworks/no-such-runner:0',
+        egress: { network: egressNetwork, hosts: {} },
+      },
+      { logger: createLogger({ level: 'silent' }), workRoot },
+    );
+    const id = `${runId}-noimage`;
+    try {
+      const failed = broken.acquire({ runId: id, networkAllowlist: ['registry.test'] });
+      await expect(failed).rejects.toThrow(`sandbox acquire failed for run ${id}`);
+      await expect(failed).rejects.toHaveProperty('cause.statusCode', 404);
+    } finally {
+      await broken.close();
+    }
+    const left = await docker.listNetworks({ filters: JSON.stringify({ label: [`${LABELS.runId}=${id}`] }) });
+    expect(left).toHaveLength(0);
+  });
+
   it('leaves nothing behind: release and the start-up sweep remove the proxy', async () => {
     const other = `${runId}-swept`;
     await provider.acquire({ runId: other, networkAllowlist: ['registry.test'] });
