@@ -53,3 +53,9 @@ fi
 
 # 4. Runner image, built locally once per machine (no registry here).
 bash scripts/build-runner-image.sh
+
+# 5. docker-compose validates infra/docker-compose.yml in the tests; the product image's base (Debian +
+#    this machine's Node, no registry) is built once and cached by tag for the product-image test.
+command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || apt_install docker-compose ||
+  say "no docker-compose: the compose file is checked structurally only"
+bash scripts/build-base-image.sh >/dev/null || say "no product base image: the product-image test builds it (root needed)"

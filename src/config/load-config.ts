@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './config-error.js';
@@ -53,6 +54,13 @@ export interface Config {
     readonly cpus: number;
     readonly pids: number;
     readonly commandTimeoutSec: number;
+    /** Egress proxy of runs with `network.allow` (see `src/sandbox/README.md`). */
+    readonly egress: {
+      /** Docker network the proxy reaches allowed hosts through. @defaultValue `droidworks-egress` (created when missing) */
+      readonly network: string;
+      /** Operator-pinned names → addresses the proxy trusts even when private (an internal registry). */
+      readonly hosts: Readonly<Record<string, string>>;
+    };
   };
   readonly budgets: {
     readonly maxSteps: number;
@@ -111,7 +119,23 @@ const modelList = z
   )
   .transform((list) => list.map(parseModelRef));
 
+/** `name=address,name2=address2`: names the egress proxy resolves to these addresses, trusted. */
+const egressHosts = z.string().transform((raw, ctx) => {
+  const out: Record<string, string> = {};
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [name, address, ...rest] = item.split('=').map((s) => s.trim());
+    if (!name || !address || rest.length > 0 || isIP(address) === 0 || !/^[a-z0-9.-]+$/i.test(name))
+      ctx.addIssue({ code: 'custom', message: `"${item}" must be name=IP address` });
+    else out[name.toLowerCase()] = address;
+  }
+  return out;
+});
+
 const EXAMPLES: Record<string, string> = {
+  DROIDWORKS_EGRESS_HOSTS: 'registry.internal=10.0.0.5,npm.internal=10.0.0.6',
   GITHUB_API_URL: 'https://github.example.com/api/v3',
   GITHUB_APP_ID: '123456',
   GITHUB_PRIVATE_KEY_PATH: '/etc/droidworks/app.pem',
@@ -163,6 +187,11 @@ const schema = z.object({
   DROIDWORKS_SANDBOX_MEMORY_MB: int(64, 1_048_576).default(2048),
   DROIDWORKS_SANDBOX_CPUS: positive.default(2),
   DROIDWORKS_SANDBOX_PIDS: int(16, 100_000).default(512),
+  DROIDWORKS_EGRESS_NETWORK: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a Docker network name')
+    .default('droidworks-egress'),
+  DROIDWORKS_EGRESS_HOSTS: egressHosts.default({}),
   DROIDWORKS_COMMAND_TIMEOUT_SEC: int(1, 86_400).default(600),
   DROIDWORKS_MAX_STEPS: int(1, 10_000).default(60),
   DROIDWORKS_MAX_TOKENS: int(1_000, 1_000_000_000).default(2_000_000),
@@ -278,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       cpus: e.DROIDWORKS_SANDBOX_CPUS,
       pids: e.DROIDWORKS_SANDBOX_PIDS,
       commandTimeoutSec: e.DROIDWORKS_COMMAND_TIMEOUT_SEC,
+      egress: { network: e.DROIDWORKS_EGRESS_NETWORK, hosts: e.DROIDWORKS_EGRESS_HOSTS },
     },
     budgets: {
       maxSteps: e.DROIDWORKS_MAX_STEPS,

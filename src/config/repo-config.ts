@@ -62,7 +62,12 @@ export interface RepoConfig {
   readonly test: readonly string[];
   /** Sidecar containers (databases, caches) for the tests. @defaultValue `[]` */
   readonly services: readonly ServiceConfig[];
-  /** Outbound network from the sandbox: host names (`registry.npmjs.org`, `*.pypi.org`, `host:port`). @defaultValue `{ allow: [] }`: none */
+  /**
+   * Outbound network from the sandbox, through an egress proxy: host names (`registry.npmjs.org`:
+   * ports 80 and 443; `*.pypi.org`: its subdomains; `host:port`: that port only). A name resolving to
+   * a private or loopback address is refused unless the operator pinned it (`DROIDWORKS_EGRESS_HOSTS`).
+   * @defaultValue `{ allow: [] }`: none
+   */
   readonly network: { readonly allow: readonly string[] };
   /** Extra guidance for the agent, added to its prompt. @defaultValue none */
   readonly instructions?: string;

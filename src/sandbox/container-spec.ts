@@ -35,6 +35,8 @@ export interface RunContainerSpec {
   readonly user: { readonly uid: number; readonly gid: number };
   readonly limits: ResolvedLimits;
   readonly labels: Readonly<Record<string, string>>;
+  /** Extra environment (the egress proxy's `HTTP_PROXY`…); never host secrets. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -56,7 +58,13 @@ export function runContainerSpec(spec: RunContainerSpec): ContainerCreateOptions
     Cmd: ['infinity'],
     User: IDLE_USER,
     WorkingDir: WORKSPACE_MOUNT,
-    Env: [`HOME=${SANDBOX_HOME}`, `PATH=${SANDBOX_PATH}`, 'LANG=C.UTF-8', 'CI=true'],
+    Env: [
+      `HOME=${SANDBOX_HOME}`,
+      `PATH=${SANDBOX_PATH}`,
+      'LANG=C.UTF-8',
+      'CI=true',
+      ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    ],
     Labels: { ...spec.labels },
     StopTimeout: 1,
     HostConfig: {

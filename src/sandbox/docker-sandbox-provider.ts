@@ -22,11 +22,12 @@ import {
   type DockerExecContext,
   type PrimedExec,
 } from './docker-exec.js';
+import { ensureEgressImage } from './egress-image.js';
+import { proxyEnv, startRunEgressProxy } from './egress-proxy-sidecar.js';
 import {
   SandboxError,
   SandboxImageMissingError,
   SandboxReleasedError,
-  SandboxUnsupportedError,
   ServiceHealthError,
 } from './errors.js';
 import { OutputCap } from './output-cap.js';
@@ -83,6 +84,8 @@ export function createDockerSandboxProvider(
     tmpfsMb: 512,
   };
   const poolOwner = `${hostname()}/${process.pid}`;
+  /** The egress proxy image's tag, built once per provider on the first run that needs it. */
+  let egressImage: Promise<string> | undefined;
 
   const makeDir = async (prefix: string): Promise<string> => {
     const dir = join(wsRoot, `${prefix}.${randomBytes(4).toString('hex')}`);
@@ -153,8 +156,7 @@ export function createDockerSandboxProvider(
   const acquire = async (options: AcquireOptions): Promise<Sandbox> => {
     const { runId, signal } = options;
     signal?.throwIfAborted();
-    if (options.networkAllowlist && options.networkAllowlist.length > 0)
-      throw new SandboxUnsupportedError('docker', 'networkAllowlist');
+    const allow = options.networkAllowlist ?? [];
     const image = options.image ?? settings.image;
     const limits: ResolvedLimits = { ...baseLimits, ...stripUndefined(options.limits) };
     const runLog = log.child({ runId });
@@ -166,6 +168,7 @@ export function createDockerSandboxProvider(
       image === settings.image &&
       !options.workspaceDir &&
       services.length === 0 &&
+      allow.length === 0 &&
       options.limits === undefined;
     let warm = usePool ? pool.take() : undefined;
     const warmDir = join(wsRoot, `${safeName(runId)}.${suffix}`);
@@ -193,10 +196,34 @@ export function createDockerSandboxProvider(
     const workspaceDir = options.workspaceDir ?? (await makeDir(safeName(runId)));
     let network: string | undefined;
     const started: Docker.Container[] = [];
+    const serviceContainers: Docker.Container[] = [];
     try {
-      if (services.length > 0) {
+      if (services.length > 0 || allow.length > 0) {
         network = `dw-net-${safeName(runId)}-${suffix}`;
         await docker.createNetwork({ ...runNetworkSpec(network, labels), abortSignal: signal });
+      }
+      if (network && allow.length > 0) {
+        // The only way out of the run's internal network: a proxy that admits the allowed hosts.
+        const image = (egressImage ??= ensureEgressImage(docker, settings.image, signal).catch(
+          (err: unknown) => {
+            egressImage = undefined;
+            throw err;
+          },
+        ));
+        await startRunEgressProxy({
+          docker,
+          settings: settings.egress,
+          image,
+          name: `dw-egress-${safeName(runId)}-${suffix}`,
+          runNetwork: network,
+          allow,
+          labels,
+          log: runLog,
+          track: (c) => started.push(c),
+          signal,
+        });
+      }
+      if (network && services.length > 0) {
         for (const service of services) {
           const container = await createStarted(
             serviceContainerSpec(service, {
@@ -207,10 +234,11 @@ export function createDockerSandboxProvider(
             }),
             signal,
           );
+          serviceContainers.push(container);
           started.push(container);
         }
         await Promise.all(
-          services.map((s, i) => waitHealthy(started[i] as Docker.Container, s, runId, signal)),
+          services.map((s, i) => waitHealthy(serviceContainers[i] as Docker.Container, s, runId, signal)),
         );
       }
       const container = await createStarted(
@@ -222,6 +250,7 @@ export function createDockerSandboxProvider(
           user,
           limits,
           labels: { ...labels, [LABELS.role]: 'run' },
+          ...(allow.length > 0 ? { env: proxyEnv(services.map((s) => s.name)) } : {}),
         }),
         signal,
       );

@@ -73,8 +73,9 @@ export interface AcquireOptions {
   readonly workspaceDir?: string;
   readonly services?: readonly ServiceSpec[];
   /**
-   * Hosts the run may reach (installs). Not supported by the Docker backend yet: a non-empty list
-   * is refused with {@link import('./errors.js').SandboxUnsupportedError}, never silently widened.
+   * Hosts the run may reach (installs): `host` (ports 80 and 443), `*.domain`, `host:port`. A
+   * non-empty list starts an egress proxy on the run's internal network, the only way out; the run
+   * gets `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`. The `process` backend has no isolation to narrow.
    */
   readonly networkAllowlist?: readonly string[];
   readonly limits?: SandboxLimits;
