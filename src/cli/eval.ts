@@ -3,11 +3,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { readEvalConfig } from '../eval/eval-config.js';
+import { mineTasks } from '../eval/mine-tasks.js';
+import { mirrorRepository } from '../eval/mirror.js';
 import { renderHtml, renderTable } from '../eval/render-report.js';
 import { ResultsStore } from '../eval/results-store.js';
 import { runEval } from '../eval/run-eval.js';
 import { modelEnvLines, recommend, summarize, type EvalReport } from '../eval/summarize.js';
 import { readTasks } from '../eval/task-file.js';
+import { createGitHubHost } from '../github/create-github-host.js';
 import { createModelRouter } from '../models/router.js';
 import { createSandboxProvider } from '../sandbox/create-sandbox-provider.js';
 import type { Logger } from '../util/logger.js';
@@ -36,6 +39,86 @@ export function repositorySource(apiUrl: string, reposDir?: string): (repo: stri
   return (repo) => `${web}/${repo}.git`;
 }
 
+/**
+ * Where each repository is cloned from: `--repos-dir` as given, otherwise a bare mirror under the
+ * data directory fetched from the configured GitHub (with its credentials, when set).
+ */
+async function sourcesFor(
+  repos: readonly string[],
+  config: Config,
+  reposDir: string | undefined,
+  signal: AbortSignal,
+): Promise<(repo: string) => string> {
+  const from = repositorySource(config.github.apiUrl, reposDir);
+  if (reposDir) return from;
+  const github = config.github.auth ? createGitHubHost(config.github) : undefined;
+  const mirrors = new Map<string, string>();
+  for (const repo of new Set(repos)) {
+    const [owner = '', name = ''] = repo.split('/');
+    const token = github ? (await github.getGitToken({ owner, repo: name }, { signal })).token : undefined;
+    mirrors.set(
+      repo,
+      await mirrorRepository({
+        cloneUrl: from(repo),
+        dir: join(config.dataDir, 'eval', 'mirrors', owner, `${name}.git`),
+        token,
+        signal,
+      }),
+    );
+  }
+  return (repo) => mirrors.get(repo) ?? from(repo);
+}
+
+/** `droidworks eval mine`: tasks from the repository's own fixed issues, as SWE-bench JSONL. */
+export async function evalMine(
+  o: { repo: string; since: string; limit: number; out: string; reposDir?: string; testCommand?: string },
+  config: Config,
+  logger: Logger,
+): Promise<number> {
+  const [owner, name] = o.repo.split('/');
+  if (!owner || !name) throw new Error(`--repo must look like owner/name, not "${o.repo}"`);
+  const days = /^(\d+)d$/.exec(o.since);
+  if (!days) throw new Error(`--since must be a number of days such as 180d, not "${o.since}"`);
+  const since = new Date(Date.now() - Number(days[1]) * 86_400_000);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  const github = createGitHubHost(config.github, { logger });
+  const sourceOf = await sourcesFor([o.repo], config, o.reposDir, controller.signal);
+  const sandboxes = createSandboxProvider(config.sandbox, {
+    logger,
+    workRoot: join(config.dataDir, 'sandboxes'),
+  });
+  try {
+    const { tasks, dropped } = await mineTasks(
+      {
+        github,
+        sandboxes,
+        mirror: sourceOf(o.repo),
+        testCommand: o.testCommand,
+        secrets: [],
+        signal: controller.signal,
+        onCandidate: (pull, outcome) =>
+          console.error(
+            'reason' in outcome
+              ? `#${pull}: dropped (${outcome.reason})`
+              : `#${pull}: task ${outcome.instance_id}, FAIL_TO_PASS ${outcome.FAIL_TO_PASS.join(', ')}`,
+          ),
+      },
+      { owner, repo: name },
+      { since, limit: o.limit },
+    );
+    await writeFile(o.out, tasks.map((t) => JSON.stringify(t)).join('\n') + (tasks.length ? '\n' : ''));
+    console.log(
+      `${tasks.length} task${tasks.length === 1 ? '' : 's'} written to ${o.out}; ${dropped.length} dropped`,
+    );
+    for (const d of dropped)
+      console.log(`  dropped #${d.pull}${d.issue ? ` (issue #${d.issue})` : ''}: ${d.reason}`);
+    return tasks.length > 0 ? 0 : 1;
+  } finally {
+    await sandboxes.close();
+  }
+}
+
 /** `droidworks eval run`: runs, stores and reports; never writes to GitHub. */
 export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger): Promise<number> {
   const tasks = await readTasks(o.tasks);
@@ -47,12 +130,18 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
   }
   const out = resolve(o.out ?? join(config.dataDir, 'eval'));
   await mkdir(out, { recursive: true });
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  const sourceOf = await sourcesFor(
+    tasks.map((t) => t.repo),
+    config,
+    o.reposDir,
+    controller.signal,
+  );
   const sandboxes = createSandboxProvider(config.sandbox, {
     logger,
     workRoot: join(config.dataDir, 'sandboxes'),
   });
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
   const tty = process.stderr.isTTY;
   try {
     const results = await runEval(
@@ -60,7 +149,7 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
         sandboxes,
         models: createModelRouter(config.models, { logger }),
         budgets: config.budgets,
-        sourceOf: repositorySource(config.github.apiUrl, o.reposDir),
+        sourceOf,
         testCommand: o.testCommand,
         secrets: [config.models.openai.apiKey, config.models.anthropic.apiKey],
         logger,

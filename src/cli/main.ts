@@ -187,6 +187,31 @@ evalCommand
     },
   );
 evalCommand
+  .command('mine')
+  .description(
+    'tasks from issues closed by merged PRs that changed tests and code, checked in a sandbox (reads GitHub, writes nothing there)',
+  )
+  .requiredOption('--repo <owner/name>', 'the repository')
+  .option('--since <days>', 'merged within this many days, e.g. 180d', '180d')
+  .option('--limit <n>', 'tasks at most', (v) => Number.parseInt(v, 10), 50)
+  .option('--out <file>', 'SWE-bench JSONL to write', 'tasks.jsonl')
+  .option('--repos-dir <dir>', 'a local mirror as <dir>/<owner>/<name> instead of cloning')
+  .option('--test-command <cmd>', 'instead of the detected test command')
+  .action(
+    async (opts: {
+      repo: string;
+      since: string;
+      limit: number;
+      out: string;
+      reposDir?: string;
+      testCommand?: string;
+    }) => {
+      const { evalMine } = await import('./eval.js');
+      const { config, logger } = setup(['worker']);
+      process.exitCode = await evalMine(opts, config, logger);
+    },
+  );
+evalCommand
   .command('recommend')
   .description(
     'the cheapest config whose resolve rate is within --margin of the best, as DROIDWORKS_MODEL_* lines',

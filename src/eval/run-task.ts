@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DEFAULT_BUDGETS, runAgent, type AgentBudgets } from '../agent/run-agent.js';
 import { fence } from '../agent/prompt.js';
 import type { RunEvent } from '../engine/ledger.js';
@@ -13,10 +11,9 @@ import type { SandboxProvider } from '../sandbox/types.js';
 import { parsePlan, PLANNER_SYSTEM } from '../steps/plan.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
+import { applyPatch, checkoutAt } from './checkout.js';
 import type { EvalConfig } from './eval-config.js';
 import type { EvalTask } from './task-file.js';
-
-const git = promisify(execFile);
 
 /** What one (task, config, repeat) came to. One line of the results file. */
 export interface TaskResult {
@@ -101,11 +98,7 @@ export async function runTask(
   });
   try {
     try {
-      await git('git', ['clone', '-q', '--no-checkout', deps.sourceOf(task.repo), dir], {
-        signal: deps.signal,
-      });
-      await hostGit(dir, ['checkout', '-q', '--detach', task.base_commit], deps.signal);
-      await giveToSandbox(dir);
+      await checkoutAt(deps.sourceOf(task.repo), dir, task.base_commit, deps.signal);
     } catch (err) {
       return outcome({
         error: `cannot check out ${task.repo} at ${task.base_commit}: ${message(err, deps)}`,
@@ -164,11 +157,7 @@ export async function runTask(
 
     const patchDir = await mkdtemp(join(tmpdir(), 'dw-eval-patch-'));
     try {
-      const patchFile = join(patchDir, 'test.patch');
-      await writeFile(patchFile, task.test_patch);
-      if (task.test_patch.trim() !== '')
-        await hostGit(dir, ['apply', '--whitespace=nowarn', patchFile], deps.signal);
-      await giveToSandbox(dir);
+      await applyPatch(dir, task.test_patch, join(patchDir, 'test.patch'), deps.signal);
     } catch (err) {
       return outcome({
         ...agentPart,
@@ -211,16 +200,6 @@ export function lower(
 /** Whether a result counts as stopped by a budget. */
 export function budgetStopped(result: TaskResult): boolean {
   return result.stopReason !== undefined && BUDGET_STOPS.has(result.stopReason);
-}
-
-async function hostGit(dir: string, args: string[], signal?: AbortSignal): Promise<void> {
-  await git('git', ['-c', 'safe.directory=*', '-C', dir, ...args], { signal, maxBuffer: 64 * 1024 * 1024 });
-}
-
-/** The Docker sandbox runs commands as uid 1000: the checkout must be theirs to edit. */
-async function giveToSandbox(dir: string): Promise<void> {
-  if (process.getuid?.() !== 0) return;
-  await git('chown', ['-R', '1000:1000', dir]);
 }
 
 function message(err: unknown, deps: RunTaskDeps): string {

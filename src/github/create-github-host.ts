@@ -4,6 +4,7 @@ import type { Logger } from '../util/logger.js';
 import { createCredentials, type CredentialOptions } from './credentials.js';
 import { GitHubApiError, GitHubAuthError } from './errors.js';
 import { toComment, toIssue, toRepo } from './map.js';
+import { historyOps } from './history-ops.js';
 import { pullCheckOps } from './pull-check-ops.js';
 import { installRequestHook, type RequestHookOptions } from './request-hook.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -59,6 +60,7 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
 
   const host: GitHubHost = {
     ...pullCheckOps(octokit),
+    ...historyOps(octokit),
 
     async getRepo({ owner, repo }, o) {
       return toRepo((await octokit.rest.repos.get({ owner, repo, request: { signal: o?.signal } })).data);

@@ -45,6 +45,16 @@ export interface IssueInfo {
   readonly htmlUrl: string;
 }
 
+/** A merged pull request, as `droidworks eval mine` reads the history. */
+export interface MergedPullInfo {
+  readonly number: number;
+  readonly title: string;
+  readonly body: string;
+  readonly mergedAt: string;
+  readonly mergeCommitSha: string;
+  readonly baseRef: string;
+}
+
 export interface CommentInfo {
   readonly id: number;
   readonly body: string;
@@ -297,6 +307,12 @@ export interface GitHubHost {
   getGitToken(repo: RepoRef, options?: CallOptions): Promise<GitCredentials>;
   /** `GET /user` login for a token; `<slug>[bot]` for an App. Cached. */
   getAuthenticatedLogin(options?: CallOptions): Promise<string>;
+  /** Pull requests merged since `since`, at most `limit`, most recently updated first. */
+  listMergedPulls(
+    repo: RepoRef,
+    filter: { readonly since: Date; readonly limit: number },
+    options?: CallOptions,
+  ): Promise<MergedPullInfo[]>;
   /** App only: recent deliveries whose latest attempt failed (one entry per GUID), newest first. */
   listFailedHookDeliveries(
     options?: CallOptions & { readonly since?: Date; readonly maxPages?: number },
