@@ -45,6 +45,8 @@ export const OPERATION_PERMISSIONS = {
   getAuthenticatedLogin: {},
   listFailedHookDeliveries: {},
   redeliver: {},
+  // `droidworks eval mine` reads merged pull requests.
+  listMergedPulls: { pull_requests: 'read' },
 } as const satisfies Record<keyof GitHubHost, PermissionNeeds>;
 
 /** The permission (at `read`) an App needs to be sent each webhook event. */
