@@ -8,6 +8,7 @@ import { loadPriceTable, priceOf } from '../models/pricing.js';
 import { openRedis } from '../queue/redis-connection.js';
 import { checkDocker } from '../sandbox/check-docker.js';
 import { buildRunnerImageCommand } from './package-files.js';
+import { isUserFacing } from './user-facing.js';
 
 type Check = { name: string; ok: boolean; detail: string; fix?: string };
 
@@ -15,7 +16,13 @@ async function check(name: string, fn: () => Promise<string>, fix: string): Prom
   try {
     return { name, ok: true, detail: await fn() };
   } catch (err) {
-    return { name, ok: false, detail: err instanceof Error ? err.message : String(err), fix };
+    // A user-facing error already says what to fix.
+    return {
+      name,
+      ok: false,
+      detail: err instanceof Error ? err.message : String(err),
+      fix: isUserFacing(err) ? undefined : fix,
+    };
   }
 }
 
