@@ -53,6 +53,11 @@ export async function runDemo(o: {
   }
 
   say('Starting Redis, a local GitHub-compatible forge and droidworks (gateway + worker)…');
+  // Ctrl-C at any point stops the stack (Redis, forge, sandboxes) instead of killing the process around it.
+  const interrupted = new AbortController();
+  const interrupt = (): void => interrupted.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   const stack = await startStack({ logger, redisUrl: env.REDIS_URL, env: extraEnv, models });
   try {
     const repo = stack.repo.full;
@@ -80,6 +85,10 @@ export async function runDemo(o: {
           const line = narrate(e);
           if (line) say(line);
         }
+      }
+      if (interrupted.signal.aborted) {
+        say('Interrupted: stopping.');
+        return 130;
       }
       if (labels.includes('droid:done') || labels.includes('droid:failed') || Date.now() > deadline) break;
     }
@@ -115,14 +124,14 @@ export async function runDemo(o: {
       say(
         'The forge and the dashboard keep running until Ctrl-C (`droidworks demo --exit` ends here instead).',
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      if (!interrupted.signal.aborted)
+        await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve()));
     }
     return done ? 0 : 1;
   } finally {
     await stack.close();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
   }
 }
 

@@ -58,7 +58,7 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
   };
 
   const host: GitHubHost = {
-    ...pullCheckOps(octokit),
+    ...pullCheckOps(octokit, { checksAsStatuses: credentials.kind === 'token' }),
 
     async getRepo({ owner, repo }, o) {
       return toRepo((await octokit.rest.repos.get({ owner, repo, request: { signal: o?.signal } })).data);

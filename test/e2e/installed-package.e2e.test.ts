@@ -104,6 +104,16 @@ describeDocker('the installed package, run as the README says', () => {
       const pulls = forge.pulls(repo);
       expect(pulls).toHaveLength(1);
       expect(pulls[0]!.body).toContain(`Closes #${issue.number}`);
+      // With a token GitHub refuses check runs (Apps only): the test result is a commit status,
+      // and the run succeeded at its first attempt.
+      const head = pulls[0]!.pull.headSha;
+      expect(
+        forge.state
+          .requireRepo(repo)
+          .statuses.filter((s) => s.sha === head)
+          .map((s) => [s.context, s.state]),
+      ).toEqual([['droidworks/tests', 'success']]);
+      expect(comments).not.toMatch(/Attempt \d+ of \d+ failed/);
       // Defaults: everything under ./.droidworks of the working directory, absolute.
       expect((await readdir(join(cwd, '.droidworks'))).sort()).toEqual(
         expect.arrayContaining(['mirrors', 'redis', 'sandboxes']),
