@@ -67,7 +67,7 @@ export class GitHubCredentialsError extends Error {
   constructor(apiUrl: string, auth: GitHubAuthConfig['kind'], status: number, options?: { cause?: unknown }) {
     super(
       auth === 'token'
-        ? `GitHub at ${apiUrl} rejected GITHUB_TOKEN (HTTP ${status}): the token is wrong, expired or revoked. Create a new one (scopes: repo, or a fine-grained token with contents, issues, pull requests and checks write) and set GITHUB_TOKEN.`
+        ? `GitHub at ${apiUrl} rejected GITHUB_TOKEN (HTTP ${status}): the token is wrong, expired or revoked. Create a new one (classic: the repo scope; fine-grained: contents, issues and pull requests read and write) and set GITHUB_TOKEN.`
         : `GitHub at ${apiUrl} rejected the App's credentials (HTTP ${status}): GITHUB_APP_ID and the private key (GITHUB_PRIVATE_KEY / GITHUB_PRIVATE_KEY_PATH) do not belong to the same App, or the key was revoked.`,
       options,
     );
