@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,6 +56,17 @@ describeDocker('the installed package, run as the README says', () => {
     expect(help.stdout).toContain('GITHUB_WEBHOOK_SECRET');
     expect(help.stdout).toContain('DROIDWORKS_DATA_DIR');
     expect(help.stdout).toMatch(/Example:\n\s+.*droidworks start/);
+    // What `doctor` tells a user to run ships in the package.
+    const doctor = await run(process.execPath, [bin, 'doctor'], {
+      env: bareEnv({ DROIDWORKS_RUNNER_IMAGE: 'droidworks/no-such-image:1' }),
+      cwd: work,
+    }).catch((err: { stdout: string }) => err);
+    const script = /build it with sudo bash (\S+)/.exec(doctor.stdout)?.[1];
+    expect(script, doctor.stdout).toBe(
+      join(work, 'project', 'node_modules', 'droidworks', 'scripts', 'build-runner-image.sh'),
+    );
+    await expect(access(script!)).resolves.toBeUndefined();
+    expect(doctor.stdout).not.toContain('setup.sh');
   });
 
   it('takes a labelled issue to a pull request with defaults, from a fresh directory', async () => {
