@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
+import type { Forge } from '../forge/start-forge.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
 import { startStack } from '../demo/start-stack.js';
 import type { RunEvent } from '../engine/ledger.js';
@@ -13,7 +19,10 @@ const say = (text: string): void => console.log(`\x1b[36m[demo]\x1b[0m ${text}`)
  * and a failing test, and droidworks pointed at it. Labels the sample issue through a real signed
  * webhook and narrates the run until the PR is open and its tests pass.
  */
-export async function runDemo(o: { keep: boolean }): Promise<number> {
+export async function runDemo(o: {
+  /** Keep the forge and the dashboard up after the PR is open, until Ctrl-C. */
+  keep: boolean;
+}): Promise<number> {
   const env = process.env;
   const realKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
@@ -44,6 +53,11 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
   }
 
   say('Starting Redis, a local GitHub-compatible forge and droidworks (gateway + worker)…');
+  // Ctrl-C at any point stops the stack (Redis, forge, sandboxes) instead of killing the process around it.
+  const interrupted = new AbortController();
+  const interrupt = (): void => interrupted.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   const stack = await startStack({ logger, redisUrl: env.REDIS_URL, env: extraEnv, models });
   try {
     const repo = stack.repo.full;
@@ -72,15 +86,21 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
           if (line) say(line);
         }
       }
+      if (interrupted.signal.aborted) {
+        say('Interrupted: stopping.');
+        return 130;
+      }
       if (labels.includes('droid:done') || labels.includes('droid:failed') || Date.now() > deadline) break;
     }
     const pr = stack.forge.pulls(repo)[0];
     const done = stack.forge.issue(repo, issue.number).labels.includes('droid:done');
+    const dashboard = runId ? `${stack.gateway.url}/runs/${encodeURIComponent(runId)}` : undefined;
     if (done && pr) {
       say(
         `✅ Pull request #${pr.number} is open: ${pr.pull.headRef} → ${pr.pull.baseRef}, check droidworks/tests: success.`,
       );
-      say(`   See it: curl -s ${stack.forge.url}/repos/${repo}/pulls/${pr.number}`);
+      say(`The pull request's diff:`);
+      console.log(await pullDiff(stack.forge, repo, pr.pull.baseRef, pr.pull.headRef));
     } else {
       say('❌ The run did not succeed; the progress comment says why:');
       console.log(
@@ -90,16 +110,51 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
           .join('\n---\n'),
       );
     }
+    say(`See it${o.keep ? ' (while this runs)' : ''}:`);
+    if (dashboard) say(`   the run on the dashboard:  ${dashboard}`);
+    say(`   every run:                 ${stack.gateway.url}/runs`);
+    if (pr) say(`   the pull request (API):    curl -s ${stack.forge.url}/repos/${repo}/pulls/${pr.number}`);
     say(
-      'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.',
+      `   the issue's comments:      curl -s ${stack.forge.url}/repos/${repo}/issues/${issue.number}/comments`,
+    );
+    say(
+      'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github (README: "Running it for real").',
     );
     if (o.keep) {
-      say('Running until Ctrl-C (--keep).');
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      say(
+        'The forge and the dashboard keep running until Ctrl-C (`droidworks demo --exit` ends here instead).',
+      );
+      if (!interrupted.signal.aborted)
+        await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve()));
     }
     return done ? 0 : 1;
   } finally {
     await stack.close();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+/** `git diff base...head` of a pull request on the forge, cloned with the App's installation token. */
+async function pullDiff(forge: Forge, repo: string, base: string, head: string): Promise<string> {
+  const [owner, name] = repo.split('/') as [string, string];
+  const dir = await mkdtemp(join(tmpdir(), 'dw-demo-diff-'));
+  try {
+    const basic = Buffer.from(`x-access-token:${forge.installationToken(owner)}`).toString('base64');
+    const git = promisify(execFile);
+    await git('git', [
+      '-c',
+      `http.extraHeader=Authorization: Basic ${basic}`,
+      'clone',
+      '--quiet',
+      '--bare',
+      forge.gitUrl(owner, name),
+      dir,
+    ]);
+    const { stdout } = await git('git', ['--git-dir', dir, 'diff', '--color=auto', `${base}...${head}`]);
+    return stdout.trimEnd();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

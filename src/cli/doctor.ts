@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
-import { loadConfig, type Config } from '../config/load-config.js';
+import { loadConfig, MODEL_PROVIDERS, type Config, type LoadConfigOptions } from '../config/load-config.js';
 import { createGitHubHost } from '../github/create-github-host.js';
+import { checkGitHubAccess } from '../github/reachability.js';
 import { loadPriceTable, priceOf } from '../models/pricing.js';
-import { createRedisConnection } from '../queue/redis-connection.js';
+import { openRedis } from '../queue/redis-connection.js';
+import { checkDocker } from '../sandbox/check-docker.js';
+import { buildRunnerImageCommand } from './package-files.js';
+import { isUserFacing } from './user-facing.js';
 
 type Check = { name: string; ok: boolean; detail: string; fix?: string };
 
@@ -12,42 +16,75 @@ async function check(name: string, fn: () => Promise<string>, fix: string): Prom
   try {
     return { name, ok: true, detail: await fn() };
   } catch (err) {
-    return { name, ok: false, detail: err instanceof Error ? err.message : String(err), fix };
+    // A user-facing error already says what to fix.
+    return {
+      name,
+      ok: false,
+      detail: err instanceof Error ? err.message : String(err),
+      fix: isUserFacing(err) ? undefined : fix,
+    };
   }
 }
 
-/** `droidworks doctor`: checks each dependency and prints what is missing and how to fix it. */
-export async function runDoctor(env: NodeJS.ProcessEnv, envFile: string): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env, { envFile });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.log(`✗ configuration\n${err.message}`);
-    return 1;
+/**
+ * Loads the configuration; when some settings are invalid, reports them and loads again without
+ * them (their defaults apply), so every other check still runs.
+ */
+function loadForDoctor(
+  env: NodeJS.ProcessEnv,
+  dotenv: Pick<LoadConfigOptions, 'envFile' | 'envFileRequired'>,
+): { config: Config; problems: ConfigError | undefined } {
+  let current = { ...env };
+  let options = { ...dotenv };
+  let first: ConfigError | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return { config: loadConfig(current, options), problems: first };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      first ??= err;
+      const paths = new Set(err.problems.map((p) => p.path));
+      if (paths.has('--dotenv')) options = {};
+      current = Object.fromEntries(Object.entries(current).filter(([k]) => !paths.has(k)));
+    }
   }
+  return { config: loadConfig({}), problems: first };
+}
+
+/** `droidworks doctor`: checks each dependency and prints what is missing and how to fix it. */
+export async function runDoctor(
+  env: NodeJS.ProcessEnv,
+  dotenv: Pick<LoadConfigOptions, 'envFile' | 'envFileRequired'>,
+): Promise<number> {
+  const { config, problems } = loadForDoctor(env, dotenv);
   const checks: Check[] = [];
+  checks.push(
+    problems
+      ? {
+          name: 'configuration',
+          ok: false,
+          detail: `${problems.message}\n    (the checks below use the defaults of these settings)`,
+          fix: 'correct the settings listed, as the examples show',
+        }
+      : { name: 'configuration', ok: true, detail: 'every setting is valid' },
+  );
   checks.push(
     await check(
       'redis',
       async () => {
         if (!config.redisUrl) {
-          await promisify(execFile)('redis-server', ['--version']);
+          await promisify(execFile)('redis-server', ['--version'], { timeout: 5000 });
           return 'REDIS_URL unset: `droidworks start` will run an embedded redis-server';
         }
-        const redis = createRedisConnection(config.redisUrl, { role: 'producer' });
+        const redis = await openRedis(config.redisUrl, { role: 'producer' });
         try {
-          await new Promise((resolve, reject) => {
-            redis.once('ready', resolve);
-            redis.once('error', reject);
-          });
           const info = await redis.info('server');
           return `reachable, redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'}`;
         } finally {
           redis.disconnect();
         }
       },
-      'set REDIS_URL to a Redis 6.2+ server, or install redis-server (apt-get install -y redis-server)',
+      'set REDIS_URL to a Redis 6.2+ server, or unset it and install redis-server (apt-get install -y redis-server)',
     ),
   );
   checks.push(
@@ -55,10 +92,11 @@ export async function runDoctor(env: NodeJS.ProcessEnv, envFile: string): Promis
       'github',
       async () => {
         if (!config.github.auth) throw new Error('no credentials');
-        const login = await createGitHubHost(config.github).getAuthenticatedLogin();
+        const host = createGitHubHost(config.github, { retry: { retries: 0 }, timeoutMs: 10_000 });
+        const login = await checkGitHubAccess(host, config.github.apiUrl, config.github.auth.kind);
         return `authenticated as ${login} (${config.github.auth.kind}) at ${config.github.apiUrl}`;
       },
-      'set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_PRIVATE_KEY / GITHUB_PRIVATE_KEY_PATH',
+      'set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_PRIVATE_KEY / GITHUB_PRIVATE_KEY_PATH; GITHUB_API_URL for GitHub Enterprise',
     ),
   );
   checks.push(
@@ -77,30 +115,33 @@ export async function runDoctor(env: NodeJS.ProcessEnv, envFile: string): Promis
       async () => {
         if (config.sandbox.backend === 'process')
           return 'process backend: NOTHING IS ISOLATED (development only)';
-        const { stdout } = await promisify(execFile)('docker', ['info', '--format', '{{.ServerVersion}}'], {
-          timeout: 10_000,
-        });
-        await promisify(execFile)('docker', ['image', 'inspect', config.sandbox.image], {
-          timeout: 10_000,
-        }).catch(() => {
+        const docker = await checkDocker(config.sandbox, { timeoutMs: 10_000 });
+        if (!docker.imagePresent)
           throw new Error(
-            `Docker ${stdout.trim()} is up, but the runner image ${config.sandbox.image} is missing`,
+            `Docker ${docker.version} is up, but the runner image ${config.sandbox.image} is missing: build it with ${buildRunnerImageCommand()}`,
           );
-        });
-        return `Docker ${stdout.trim()}, runner image ${config.sandbox.image}`;
+        return `Docker ${docker.version}, runner image ${config.sandbox.image}, data directory ${config.dataDir}`;
       },
-      'install docker.io and start dockerd (scripts/setup.sh does both, and builds the runner image)',
+      'install docker.io, start dockerd and give this user the docker group; build the runner image',
     ),
   );
   checks.push(
     await check(
       'models',
       async () => {
-        const keys = [
-          config.models.openai.apiKey || config.models.openai.baseUrl ? 'openai' : undefined,
-          config.models.anthropic.apiKey ? 'anthropic' : undefined,
-        ].filter(Boolean);
-        if (keys.length === 0) throw new Error('no model provider configured');
+        const keyed = {
+          openai: Boolean(config.models.openai.apiKey || config.models.openai.baseUrl),
+          anthropic: Boolean(config.models.anthropic.apiKey),
+        };
+        const configured = MODEL_PROVIDERS.filter((p) => keyed[p]);
+        if (configured.length === 0) throw new Error('no model provider configured');
+        const roleless = Object.entries(config.models.roles)
+          .filter(([, refs]) => !refs.some((r) => keyed[r.provider]))
+          .map(([role]) => role);
+        if (roleless.length > 0)
+          throw new Error(
+            `no key for any model of role(s) ${roleless.join(', ')}: add the provider's key or list a keyed provider in DROIDWORKS_MODEL_${roleless[0]!.toUpperCase()}`,
+          );
         const prices = loadPriceTable(config.models.pricesFile);
         const unpriced = [
           ...new Set(
@@ -113,7 +154,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv, envFile: string): Promis
           console.log(
             `! models without a price (their cost shows as unknown and the USD budget cannot count them; the token budget still holds): ${unpriced.join(', ')}. Add them with DROIDWORKS_PRICES_FILE.`,
           );
-        return `providers: ${keys.join(', ')}; coder → ${config.models.roles.coder.map((m) => `${m.provider}:${m.model}`).join(', ')}`;
+        return `providers: ${configured.join(', ')}; coder → ${config.models.roles.coder.map((m) => `${m.provider}:${m.model}`).join(', ')}`;
       },
       'set ANTHROPIC_API_KEY and/or OPENAI_API_KEY (OPENAI_BASE_URL for vLLM, Ollama, OpenRouter…)',
     ),

@@ -1,71 +1,73 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, type Config, type LoadConfigOptions } from '../config/load-config.js';
 import { RunLedger } from '../engine/ledger.js';
-import { RedisServerMissingError } from '../queue/embedded-redis.js';
-import { createRedisConnection } from '../queue/redis-connection.js';
+import { createRedisConnection, openRedis } from '../queue/redis-connection.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createContext } from './context.js';
+import { HELP } from './help-text.js';
+import { createLifecycle } from './lifecycle.js';
+import { preflight } from './preflight.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { redisFor } from './redis-for.js';
 import { serveGateway } from './serve-gateway.js';
 import { serveWorker } from './serve-worker.js';
+import { exitCodeFor, isUserFacing } from './user-facing.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('droidworks')
   .description(
     'Self-hosted CI/CD droid orchestrator: GitHub issues and commands become tested pull requests.',
   )
-  .option('--env-file <path>', 'read settings from this .env file too', '.env');
+  .version(pkg.version, '-V, --version', 'print the droidworks version')
+  .option('--dotenv <path>', 'read settings from this .env file too (default: ./.env when it exists)');
 
 function setup(require: LoadConfigOptions['require']): { config: Config; logger: Logger } {
-  const config = loadConfig(process.env, { require, envFile: program.opts<{ envFile: string }>().envFile });
-  return { config, logger: createLogger({ level: config.logLevel }) };
-}
-
-/** Runs until SIGINT/SIGTERM, then closes everything in reverse order. */
-function untilSignal(logger: Logger, closers: Array<() => Promise<void>>): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      void (async () => {
-        for (const close of closers.reverse()) {
-          try {
-            await close();
-          } catch (err) {
-            logger.error({ err }, 'error while shutting down; continuing');
-          }
-        }
-        resolve();
-      })();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  const given = program.opts<{ dotenv?: string }>().dotenv;
+  const config = loadConfig(process.env, {
+    require,
+    envFile: given ?? '.env',
+    envFileRequired: given !== undefined,
   });
+  return { config, logger: createLogger({ level: config.logLevel }) };
 }
 
 async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
   const halves = command === 'start' ? (['gateway', 'worker'] as const) : ([command] as const);
+  const withWorker = halves.includes('worker' as never);
+  const withGateway = halves.includes('gateway' as never);
   const { config, logger } = setup([...halves]);
-  const target = await redisFor(config, command, logger);
-  const closers: Array<() => Promise<void>> = [];
-  if (target.embedded) closers.push(() => target.embedded!.stop());
-  if (halves.includes('worker' as never)) {
-    const redis = createRedisConnection(target.url, { role: 'worker' });
-    closers.push(async () => redis.disconnect());
-    const services = createContext(config, logger, redis);
-    const worker = await serveWorker({ services, redisUrl: target.url, redis });
-    closers.push(() => worker.close());
+  const lifecycle = createLifecycle(logger);
+  try {
+    // Everything this process needs answers before anything starts, or one message says what does not.
+    await preflight(config, { redis: true, docker: withWorker, github: withWorker }, logger);
+    const target = await redisFor(config, command, logger);
+    if (target.embedded) lifecycle.add(() => target.embedded!.stop());
+    if (withWorker) {
+      const redis = createRedisConnection(target.url, {
+        role: 'worker',
+        onError: (err) => logger.warn({ err: err.message }, 'worker redis connection error'),
+      });
+      lifecycle.add(async () => redis.disconnect());
+      const services = createContext(config, logger, redis);
+      const worker = await serveWorker({ services, redisUrl: target.url, redis });
+      lifecycle.add(() => worker.close());
+    }
+    if (withGateway) {
+      // `/readyz` checks only Redis: receiving webhooks needs nothing else. GitHub is the worker's.
+      const gateway = await serveGateway({ config, redisUrl: target.url, logger });
+      lifecycle.add(() => gateway.close());
+    }
+  } catch (err) {
+    await lifecycle.close();
+    throw err;
   }
-  if (halves.includes('gateway' as never)) {
-    // `/readyz` checks only Redis: receiving webhooks needs nothing else. GitHub is the worker's.
-    const gateway = await serveGateway({ config, redisUrl: target.url, logger });
-    closers.push(() => gateway.close());
-  }
-  await untilSignal(logger, closers);
+  await lifecycle.untilSignal();
 }
 
 program
@@ -73,22 +75,27 @@ program
   .description(
     'gateway + worker in one process (the single-machine default; embedded Redis when REDIS_URL is unset)',
   )
+  .addHelpText('after', HELP.start!)
   .action(() => serve('start'));
 program
   .command('gateway')
   .description('only the webhook gateway (scale out behind a load balancer)')
+  .addHelpText('after', HELP.gateway!)
   .action(() => serve('gateway'));
 program
   .command('worker')
   .description('only a worker (any number, on any number of Docker hosts)')
+  .addHelpText('after', HELP.worker!)
   .action(() => serve('worker'));
 
 program
   .command('doctor')
   .description('check Redis, GitHub auth, Docker and model keys, and say how to fix what is missing')
+  .addHelpText('after', HELP.doctor!)
   .action(async () => {
     const { runDoctor } = await import('./doctor.js');
-    process.exitCode = await runDoctor(process.env, program.opts<{ envFile: string }>().envFile);
+    const given = program.opts<{ dotenv?: string }>().dotenv;
+    process.exitCode = await runDoctor(process.env, { envFile: given ?? '.env', envFileRequired: !!given });
   });
 
 program
@@ -96,18 +103,25 @@ program
   .description('inspect runs')
   .command('show <runId>')
   .description("print a run's state and ledger")
+  .addHelpText('after', HELP['runs show']!)
   .action(async (runId: string) => {
     const { config } = setup([]);
     if (!config.redisUrl)
       throw new ConfigError([
         { path: 'REDIS_URL', message: 'is required to read runs', example: 'redis://127.0.0.1:6379' },
       ]);
-    const redis = createRedisConnection(config.redisUrl, { role: 'producer' });
+    const redis = await openRedis(config.redisUrl, { role: 'producer' });
     try {
       const ledger = new RunLedger(redis, config.queuePrefix);
-      console.log(JSON.stringify(await ledger.state(runId), null, 2));
-      for (const e of await ledger.events(runId))
-        console.log(`${new Date(e.at).toISOString()} ${JSON.stringify(e)}`);
+      const state = await ledger.state(runId);
+      const events = await ledger.events(runId);
+      if (events.length === 0 && Object.keys(state).length === 0) {
+        console.error(`no run ${runId} in ${config.queuePrefix} at REDIS_URL`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(JSON.stringify(state, null, 2));
+      for (const e of events) console.log(`${new Date(e.at).toISOString()} ${JSON.stringify(e)}`);
     } finally {
       redis.disconnect();
     }
@@ -122,6 +136,7 @@ program
   .option('--task <text>', 'what to do (with --dir)')
   .option('--repo <owner/name>', 'a GitHub repository')
   .option('--issue <number>', 'an issue of --repo', (v) => Number.parseInt(v, 10))
+  .addHelpText('after', HELP.run!)
   .action(async (opts: { dir?: string; task?: string; repo?: string; issue?: number }) => {
     if (opts.dir && opts.task) {
       const { runLocal } = await import('./run-local.js');
@@ -140,10 +155,13 @@ program
 program
   .command('demo')
   .description('a local forge, the embedded Redis and droidworks: label an issue and watch a PR appear')
-  .option('--keep', 'keep running after the PR is open (to browse the forge)')
-  .action(async (opts: { keep?: boolean }) => {
+  .option('--exit', 'exit once the PR is open (default when stdout is not a terminal)')
+  .option('--keep', 'keep running after the PR is open even when stdout is not a terminal')
+  .addHelpText('after', HELP.demo!)
+  .action(async (opts: { exit?: boolean; keep?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    process.exitCode = await runDemo({ keep: opts.keep === true });
+    const keep = opts.exit ? false : opts.keep === true || process.stdout.isTTY === true;
+    process.exitCode = await runDemo({ keep });
   });
 
 const evalCommand = program
@@ -228,13 +246,9 @@ registerOperateCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exitCode = 2;
-  } else if (err instanceof RedisServerMissingError) {
-    console.error(err.message);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
+  if (!isUserFacing(err)) throw err;
+  // One message a user can act on; no stack trace. Exit now: a half-started client must not keep
+  // the process alive (everything this process started was stopped before the error got here).
+  console.error(err.message);
+  process.exit(exitCodeFor(err));
 }

@@ -39,7 +39,7 @@ export function registerOperateCommands(program: Command): void {
       }) => {
         const { runSetup } = await import('./setup.js');
         const { loadSetupSettings } = await import('../config/setup-settings.js');
-        const envFile = program.opts<{ envFile: string }>().envFile;
+        const envFile = program.opts<{ dotenv?: string }>().dotenv ?? '.env';
         const settings = loadSetupSettings(process.env, envFile);
         process.exitCode = await runSetup({
           publicUrl: opts.url ?? settings.publicUrl,

@@ -12,6 +12,21 @@ import { createRedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
 import { gitBaseUrl } from './context.js';
 
+/** The gateway's port is taken by another process. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Port ${port} on ${host} is already in use (PORT, HOST): stop what listens there or set PORT to a free port.`,
+      options,
+    );
+  }
+}
+
 export interface RunningGateway {
   readonly url: string;
   close(): Promise<void>;
@@ -58,11 +73,25 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       });
     },
   });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
-      resolve(s),
-    );
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
+        resolve(s),
+      );
+      s.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new PortInUseError(o.config.http.host, o.config.http.port, { cause: err })
+            : err,
+        ),
+      );
+    });
+  } catch (err) {
+    await queues.close();
+    redis.disconnect();
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.config.http.port;
   const host = o.config.http.host === '0.0.0.0' ? '127.0.0.1' : o.config.http.host;

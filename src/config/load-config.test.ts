@@ -1,9 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
+
+const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs1', format: 'pem' })
+  .toString();
 
 function problemsOf(fn: () => unknown): Array<{ path: string; message: string; example?: string }> {
   try {
@@ -66,7 +71,7 @@ describe('loadConfig', () => {
   it('reads App credentials from a key file, and names an unreadable one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
     const keyPath = join(dir, 'app.pem');
-    writeFileSync(keyPath, '-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n');
+    writeFileSync(keyPath, pem);
     const config = loadConfig({ GITHUB_APP_ID: '42', GITHUB_PRIVATE_KEY_PATH: keyPath });
     expect(config.github.auth).toMatchObject({ kind: 'app', appId: '42' });
     const problems = problemsOf(() =>
@@ -83,5 +88,75 @@ describe('loadConfig', () => {
     const config = loadConfig({ GITHUB_TOKEN: 'from-env' }, { envFile: join(dir, '.env') });
     expect(config.github.auth).toEqual({ kind: 'token', token: 'from-env' });
     expect(config.triggerLabel).toBe('droid-please');
+  });
+
+  it('resolves every path setting against the working directory once, at load', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+    writeFileSync(join(dir, 'app.pem'), pem);
+    const config = loadConfig(
+      { GITHUB_APP_ID: '42', GITHUB_PRIVATE_KEY_PATH: 'app.pem', DROIDWORKS_PRICES_FILE: 'prices.json' },
+      { cwd: dir },
+    );
+    expect(config.dataDir).toBe(join(dir, '.droidworks'));
+    expect(config.models.pricesFile).toBe(join(dir, 'prices.json'));
+    expect(config.github.auth).toMatchObject({ kind: 'app', privateKey: pem });
+    expect(loadConfig({ DROIDWORKS_DATA_DIR: '../data' }, { cwd: dir }).dataDir).toBe(
+      join(dir, '..', 'data'),
+    );
+    expect(loadConfig({ DROIDWORKS_DATA_DIR: '/var/lib/dw' }, { cwd: dir }).dataDir).toBe('/var/lib/dw');
+    expect(loadConfig({}).dataDir).toBe(join(process.cwd(), '.droidworks'));
+  });
+
+  it.each([
+    ['a file that is not PEM', 'GITHUB_PRIVATE_KEY_PATH', 'not a key at all\n'],
+    [
+      'a PEM block that does not parse',
+      'GITHUB_PRIVATE_KEY_PATH',
+      '-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n',
+    ],
+    ['an inline value that is not PEM', 'GITHUB_PRIVATE_KEY', 'ghp_not-a-key'],
+  ])('names the variable holding %s as the App private key', (_what, variable, content) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+    writeFileSync(join(dir, 'app.pem'), content);
+    const env =
+      variable === 'GITHUB_PRIVATE_KEY_PATH'
+        ? { GITHUB_APP_ID: '42', GITHUB_PRIVATE_KEY_PATH: join(dir, 'app.pem') }
+        : { GITHUB_APP_ID: '42', GITHUB_PRIVATE_KEY: content };
+    const problems = problemsOf(() => loadConfig(env, { require: ['worker'] }));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: variable,
+        message: expect.stringContaining('not a usable PEM private key'),
+      }),
+    ]);
+  });
+
+  it.each([
+    ['gpt-5', 'entry "gpt-5" is not provider:model; the provider must be one of openai, anthropic'],
+    ['anthropic:claude-sonnet-4-6, google:gemini', 'entry "google:gemini" is not provider:model'],
+    [' , ', 'needs at least one provider:model'],
+  ])('names the bad model entry in %j and the providers allowed', (value, message) => {
+    const problems = problemsOf(() => loadConfig({ DROIDWORKS_MODEL_REVIEWER: value }));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'DROIDWORKS_MODEL_REVIEWER',
+        message: expect.stringContaining(message),
+      }),
+    ]);
+  });
+
+  it('ignores a missing default .env but names an explicitly given one that is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+    expect(loadConfig({}, { envFile: '.env', cwd: dir }).triggerLabel).toBe('droid');
+    const problems = problemsOf(() =>
+      loadConfig({}, { envFile: 'prod.env', envFileRequired: true, cwd: dir }),
+    );
+    expect(problems).toEqual([
+      {
+        path: '--dotenv',
+        message: `cannot read ${join(dir, 'prod.env')}: no such file`,
+        example: expect.any(String),
+      },
+    ]);
   });
 });

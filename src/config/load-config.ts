@@ -1,5 +1,7 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './config-error.js';
@@ -8,9 +10,12 @@ import { ConfigError, type ConfigProblem } from './config-error.js';
 export const MODEL_ROLES = ['planner', 'coder', 'reviewer', 'summarizer', 'oracle'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
+/** Model providers droidworks has adapters for. */
+export const MODEL_PROVIDERS = ['openai', 'anthropic'] as const;
+
 /** `provider:model`, e.g. `anthropic:claude-sonnet-4-5`. */
 export interface ModelRef {
-  readonly provider: 'openai' | 'anthropic';
+  readonly provider: (typeof MODEL_PROVIDERS)[number];
   readonly model: string;
 }
 
@@ -37,13 +42,18 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** HTTP basic auth password for the run dashboard; unset: only this machine may read it. */
   readonly dashboardPassword: string | undefined;
+  /**
+   * Mirrors, worktrees, sandbox workspaces and the embedded Redis' files. Always absolute: a
+   * relative `DROIDWORKS_DATA_DIR` is resolved against the working directory once, here (Docker
+   * refuses relative bind mounts). @defaultValue `<cwd>/.droidworks`
+   */
   readonly dataDir: string;
   readonly logLevel: string;
   readonly models: {
     readonly openai: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined };
     readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined };
     readonly roles: Readonly<Record<ModelRole, readonly ModelRef[]>>;
-    /** Path of a JSON price table that overrides the built-in one. */
+    /** Absolute path of a JSON price table that overrides the built-in one. */
     readonly pricesFile: string | undefined;
   };
   readonly sandbox: {
@@ -61,6 +71,8 @@ export interface Config {
       /** Operator-pinned names → addresses the proxy trusts even when private (an internal registry). */
       readonly hosts: Readonly<Record<string, string>>;
     };
+    /** `DOCKER_HOST` as given (the Docker client reads it itself); named in error messages. @defaultValue the local socket */
+    readonly dockerHost: string | undefined;
   };
   readonly budgets: {
     readonly maxSteps: number;
@@ -83,6 +95,10 @@ export interface LoadConfigOptions {
   readonly require?: ReadonlyArray<'gateway' | 'worker'>;
   /** Load `.env` from this path into the result (process.env wins). @defaultValue no file */
   readonly envFile?: string;
+  /** Whether a missing {@link envFile} is an error (the user named it with `--dotenv`). @defaultValue false */
+  readonly envFileRequired?: boolean;
+  /** Relative paths in settings are resolved against this. @defaultValue process.cwd() */
+  readonly cwd?: string;
 }
 
 const DEFAULT_ROLES: Record<ModelRole, string> = {
@@ -104,6 +120,7 @@ const positive = z
   .regex(/^\d+(\.\d+)?$/, 'must be a positive number')
   .transform(Number);
 const url = z.url({ message: 'must be an absolute URL' });
+const MODEL_ENTRY = new RegExp(`^(${MODEL_PROVIDERS.join('|')}):\\S+$`);
 const modelList = z
   .string()
   .transform((s) =>
@@ -112,11 +129,15 @@ const modelList = z
       .map((e) => e.trim())
       .filter(Boolean),
   )
-  .pipe(
-    z
-      .array(z.string().regex(/^(openai|anthropic):\S+$/, 'entries must look like provider:model'))
-      .min(1, 'needs at least one provider:model'),
-  )
+  .superRefine((list, ctx) => {
+    if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'needs at least one provider:model' });
+    for (const entry of list)
+      if (!MODEL_ENTRY.test(entry))
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry "${entry}" is not provider:model; the provider must be one of ${MODEL_PROVIDERS.join(', ')}`,
+        });
+  })
   .transform((list) => list.map(parseModelRef));
 
 /** `name=address,name2=address2`: names the egress proxy resolves to these addresses, trusted. */
@@ -182,6 +203,7 @@ const schema = z.object({
   DROIDWORKS_PRICES_FILE: z.string().optional(),
   DROIDWORKS_SANDBOX: z.enum(['docker', 'process']).default('docker'),
   DROIDWORKS_RUNNER_IMAGE: z.string().min(1).default('droidworks/runner:bookworm-1'),
+  DOCKER_HOST: z.string().optional(),
   DROIDWORKS_WARM_POOL: int(0, 64).default(0),
   DROIDWORKS_WORKTREE_SPARES: int(0, 8).default(0),
   DROIDWORKS_SANDBOX_MEMORY_MB: int(64, 1_048_576).default(2048),
@@ -215,7 +237,12 @@ export function parseModelRef(entry: string): ModelRef {
  * and returns the typed configuration or throws ONE {@link ConfigError} listing every problem.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
-  const merged = { ...readEnvFile(options.envFile), ...env };
+  const cwd = options.cwd ?? process.cwd();
+  const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
+  const merged = {
+    ...readEnvFile(options.envFile && absolute(options.envFile), options.envFileRequired),
+    ...env,
+  };
   // Treat empty strings as unset, as shells and compose files often export them.
   const cleaned = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
@@ -238,21 +265,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const e = parsed.data;
 
   let privateKey = e.GITHUB_PRIVATE_KEY?.replace(/\\n/g, '\n');
-  if (!privateKey && e.GITHUB_PRIVATE_KEY_PATH) {
+  let keySource = 'GITHUB_PRIVATE_KEY';
+  const keyPath = e.GITHUB_PRIVATE_KEY_PATH && absolute(e.GITHUB_PRIVATE_KEY_PATH);
+  if (!privateKey && keyPath) {
+    keySource = 'GITHUB_PRIVATE_KEY_PATH';
     try {
-      privateKey = readFileSync(e.GITHUB_PRIVATE_KEY_PATH, 'utf8');
+      privateKey = readFileSync(keyPath, 'utf8');
     } catch (err) {
       problems.push({
         path: 'GITHUB_PRIVATE_KEY_PATH',
-        message: `cannot read ${e.GITHUB_PRIVATE_KEY_PATH}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        message: `cannot read ${keyPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
         example: EXAMPLES.GITHUB_PRIVATE_KEY_PATH,
       });
+    }
+  }
+  if (privateKey && e.GITHUB_APP_ID) {
+    const problem = privateKeyProblem(privateKey);
+    if (problem) {
+      problems.push({
+        path: keySource,
+        message: `${keySource === 'GITHUB_PRIVATE_KEY_PATH' ? `${keyPath} ` : ''}is not a usable PEM private key (${problem}); download a new one from the GitHub App's settings page`,
+        example: keySource === 'GITHUB_PRIVATE_KEY_PATH' ? EXAMPLES.GITHUB_PRIVATE_KEY_PATH : undefined,
+      });
+      privateKey = undefined;
     }
   }
   let auth: GitHubAuthConfig | undefined;
   if (e.GITHUB_APP_ID) {
     if (privateKey) auth = { kind: 'app', appId: e.GITHUB_APP_ID, privateKey };
-    else if (!e.GITHUB_PRIVATE_KEY_PATH)
+    else if (!problems.some((p) => p.path.startsWith('GITHUB_PRIVATE_KEY')))
       problems.push({
         path: 'GITHUB_PRIVATE_KEY',
         message: 'GITHUB_APP_ID is set, so the App private key is required (or GITHUB_PRIVATE_KEY_PATH)',
@@ -285,7 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     http: { host: e.HOST, port: e.PORT },
     publicUrl: e.DROIDWORKS_PUBLIC_URL,
     dashboardPassword: e.DROIDWORKS_DASHBOARD_PASSWORD,
-    dataDir: e.DROIDWORKS_DATA_DIR,
+    dataDir: absolute(e.DROIDWORKS_DATA_DIR),
     logLevel: e.LOG_LEVEL,
     models: {
       openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
@@ -297,7 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
         summarizer: e.DROIDWORKS_MODEL_SUMMARIZER,
         oracle: e.DROIDWORKS_MODEL_ORACLE,
       },
-      pricesFile: e.DROIDWORKS_PRICES_FILE,
+      pricesFile: e.DROIDWORKS_PRICES_FILE && absolute(e.DROIDWORKS_PRICES_FILE),
     },
     sandbox: {
       backend: e.DROIDWORKS_SANDBOX,
@@ -308,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       pids: e.DROIDWORKS_SANDBOX_PIDS,
       commandTimeoutSec: e.DROIDWORKS_COMMAND_TIMEOUT_SEC,
       egress: { network: e.DROIDWORKS_EGRESS_NETWORK, hosts: e.DROIDWORKS_EGRESS_HOSTS },
+      dockerHost: e.DOCKER_HOST,
     },
     budgets: {
       maxSteps: e.DROIDWORKS_MAX_STEPS,
@@ -346,13 +388,37 @@ function missingRequired(
   return problems;
 }
 
-/** Reads an optional `.env` file with Node's own parser; a missing file is no error. */
-export function readEnvFile(path: string | undefined): Record<string, string> {
+/** Why `pem` cannot be used as the App's private key, or undefined when it can. */
+function privateKeyProblem(pem: string): string | undefined {
+  if (!pem.includes('-----BEGIN')) return 'no -----BEGIN … PRIVATE KEY----- block';
+  try {
+    createPrivateKey(pem);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message.replace(/^error:\S+:/, '').trim() : String(err);
+  }
+}
+
+/**
+ * Reads a `.env` file with Node's own parser. A missing file is no error unless `required`
+ * (the user named it explicitly): then it is one {@link ConfigError} naming the option.
+ */
+export function readEnvFile(path: string | undefined, required = false): Record<string, string> {
   if (!path) return {};
   try {
     return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return {};
+    throw new ConfigError(
+      [
+        {
+          path: '--dotenv',
+          message: `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}`,
+          example: '/etc/droidworks/droidworks.env',
+        },
+      ],
+      'the command line',
+    );
   }
 }

@@ -59,7 +59,7 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
   };
 
   const host: GitHubHost = {
-    ...pullCheckOps(octokit),
+    ...pullCheckOps(octokit, { checksAsStatuses: credentials.kind === 'token' }),
     ...historyOps(octokit),
 
     async getRepo({ owner, repo }, o) {

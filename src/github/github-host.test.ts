@@ -151,8 +151,12 @@ describe('createGitHubHost against the forge', () => {
     expect(await host.listDeployments(repo, { environment: 'staging' })).toMatchObject([
       { id: deployment.id, payload: { runId: 'r1' } },
     ]);
-    await expect(host.createCheckRun(repo, { name: 'droidworks/tests', headSha: sha })).rejects.toMatchObject(
-      { status: 403 },
+    // GitHub refuses check runs to tokens (Apps only): with a token the result is a commit status.
+    await expect(
+      host.createCheckRun(repo, { name: 'droidworks/tests', headSha: sha, conclusion: 'failure' }),
+    ).resolves.toMatchObject({ name: 'droidworks/tests', conclusion: 'failure' });
+    expect((await host.getCombinedStatusAndChecks(repo, sha)).statuses).toContainEqual(
+      expect.objectContaining({ context: 'droidworks/tests', state: 'failure' }),
     );
   });
 

@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import { GitHubApiError } from './errors.js';
 import { toCheckRun, toDeployment, toDeploymentStatus, toPull } from './map.js';
-import type { CheckRunInput, CommitChecks, GitHubHost } from './types.js';
+import type { CheckConclusion, CheckRunInput, CommitChecks, GitHubHost } from './types.js';
 
 type PullCheckOps = Pick<
   GitHubHost,
@@ -31,8 +31,27 @@ function checkRunParams(input: CheckRunInput): Record<string, unknown> {
   };
 }
 
+export interface PullCheckOpsOptions {
+  /**
+   * GitHub lets only Apps write check runs (403 "You must authenticate via a GitHub App" for
+   * tokens): with token auth a completed check run is published as a commit status with the
+   * same name as its context instead. @defaultValue false
+   */
+  readonly checksAsStatuses?: boolean;
+}
+
+const STATUS_STATE: Record<CheckConclusion, 'success' | 'failure' | 'error'> = {
+  success: 'success',
+  neutral: 'success',
+  skipped: 'success',
+  failure: 'failure',
+  timed_out: 'error',
+  cancelled: 'error',
+  action_required: 'failure',
+};
+
 /** Pull requests, check runs, commit statuses and deployments. */
-export function pullCheckOps(octokit: Octokit): PullCheckOps {
+export function pullCheckOps(octokit: Octokit, settings: PullCheckOpsOptions = {}): PullCheckOps {
   const ops: PullCheckOps = {
     async getPullRequest({ owner, repo }, number, options) {
       const { data } = await octokit.rest.pulls.get({
@@ -108,14 +127,36 @@ export function pullCheckOps(octokit: Octokit): PullCheckOps {
       }
     },
 
-    async createCheckRun({ owner, repo }, input, options) {
+    async createCheckRun({ owner, repo }, input, callOptions) {
+      if (settings.checksAsStatuses) {
+        const state = input.conclusion ? STATUS_STATE[input.conclusion] : 'pending';
+        const { data } = await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+          owner,
+          repo,
+          sha: input.headSha,
+          state,
+          context: input.name,
+          description: (input.output?.title ?? input.name).slice(0, 140),
+          ...(input.detailsUrl ? { target_url: input.detailsUrl } : {}),
+          request: { signal: callOptions?.signal },
+        });
+        return {
+          id: Number(data.id),
+          name: input.name,
+          headSha: input.headSha,
+          status: input.conclusion ? 'completed' : 'in_progress',
+          conclusion: input.conclusion ?? null,
+          detailsUrl: input.detailsUrl ?? null,
+          htmlUrl: null,
+        };
+      }
       const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
         owner,
         repo,
         head_sha: input.headSha,
         ...checkRunParams(input),
         name: input.name,
-        request: { signal: options?.signal },
+        request: { signal: callOptions?.signal },
       });
       return toCheckRun(data);
     },

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -17,6 +17,25 @@ export interface EmbeddedRedisOptions {
   readonly port?: number;
   /** @defaultValue 10 s */
   readonly startTimeoutMs?: number;
+}
+
+/** Children still running, killed when this process exits by any path (see {@link killOnExit}). */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Makes sure no embedded redis-server outlives this process: on `exit` (a normal end,
+ * `process.exit`, an uncaught exception) every child still running gets SIGTERM, which lets it
+ * finish its append-only file. Signals are handled by the CLI's lifecycle, which stops it first.
+ */
+function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of running) c.kill('SIGTERM');
+  });
 }
 
 export class RedisServerMissingError extends Error {
@@ -53,32 +72,39 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     args.push('--appendonly', 'no');
   }
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((done, fail) => {
-    let out = '';
-    const timer = setTimeout(
-      () =>
-        fail(new Error(`redis-server did not start within ${options.startTimeoutMs ?? 10_000} ms: ${out}`)),
-      options.startTimeoutMs ?? 10_000,
-    );
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
+  killOnExit(child);
+  try {
+    await new Promise<void>((done, fail) => {
+      let out = '';
+      const timer = setTimeout(
+        () =>
+          fail(new Error(`redis-server did not start within ${options.startTimeoutMs ?? 10_000} ms: ${out}`)),
+        options.startTimeoutMs ?? 10_000,
+      );
+      const onData = (chunk: Buffer): void => {
+        out += chunk.toString();
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          child.stdout.resume();
+          done();
+        }
+      };
+      child.stdout.on('data', onData);
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        done();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`redis-server exited with code ${code}: ${out.slice(-2000)}`));
+        fail(new Error(`redis-server exited with code ${code}: ${out.slice(-2000)}`));
+      });
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        fail(err.code === 'ENOENT' ? new RedisServerMissingError() : err);
+      });
     });
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      fail(err.code === 'ENOENT' ? new RedisServerMissingError() : err);
-    });
-  });
+  } catch (err) {
+    // A server that did not come up in time must not stay behind.
+    child.kill('SIGKILL');
+    throw err;
+  }
   let stopped: Promise<void> | undefined;
   return {
     url: `redis://127.0.0.1:${port}`,

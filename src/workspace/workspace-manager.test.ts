@@ -95,6 +95,67 @@ describe('workspace manager (real git over smart HTTP)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('follows the configured remote URL on every use (the API URL changed between two runs)', async () => {
+    const serve = async (): Promise<{ server: Server; url: string }> => {
+      const s = createServer((req, res) => {
+        if (
+          !handleGitHttp(
+            { root: forgeRoot, authorize: (r) => r.headers.authorization === `Basic ${BASIC}` },
+            req,
+            res,
+          )
+        ) {
+          res.writeHead(404);
+          res.end();
+        }
+      });
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      return { server: s, url: `http://127.0.0.1:${(s.address() as { port: number }).port}` };
+    };
+    let current = await serve();
+    const moving = createWorkspaceManager({
+      dataDir: join(root, 'data-moving'),
+      cloneUrl: (o, r) => `${current.url}/${o}/${r}.git`,
+      getToken: () => Promise.resolve(TOKEN),
+      git: { authorName: 'droidworks[bot]', authorEmail: 'bot@example.com' },
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      const first = await moving.prepare({
+        runId: 'run-m1',
+        owner: 'acme',
+        repo: 'widget',
+        branch: 'droid/m-1',
+      });
+      await first.release();
+      // The "GitHub" moves: the old address stops answering, a new one serves the same repositories.
+      const old = current;
+      await new Promise<void>((r) => old.server.close(() => r()));
+      current = await serve();
+      expect(current.url).not.toBe(old.url);
+
+      const second = await moving.prepare({
+        runId: 'run-m2',
+        owner: 'acme',
+        repo: 'widget',
+        branch: 'droid/m-2',
+      });
+      await writeFile(join(second.dir, 'moved.txt'), 'after the move\n');
+      expect((await second.commitAndPush({ message: 'droid: after the move' })).pushed).toBe(true);
+      await second.release();
+      const mirror = join(root, 'data-moving', 'mirrors', 'acme', 'widget.git');
+      expect(await git(mirror, 'config', 'remote.origin.url')).toBe(`${current.url}/acme/widget.git`);
+      expect(await git(join(forgeRoot, 'acme', 'widget.git'), 'show', 'refs/heads/droid/m-2:moved.txt')).toBe(
+        'after the move',
+      );
+    } finally {
+      await moving.close();
+      current.server.close();
+      // The other tests expect no droid branches on the forge but their own.
+      await git(join(forgeRoot, 'acme', 'widget.git'), 'update-ref', '-d', 'refs/heads/droid/m-2');
+    }
+  });
+
   it('gives two concurrent runs separate worktrees, pushes both, and keeps the token out of files and logs', async () => {
     const [a, b] = await Promise.all([
       manager.prepare({ runId: 'run-a', owner: 'acme', repo: 'widget', branch: droidBranch(1, 'Fix A') }),

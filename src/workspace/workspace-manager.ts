@@ -137,7 +137,11 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
         throw err;
       },
     );
-    if (!exists) {
+    // The remote follows the configuration on every use: GITHUB_API_URL may have changed since the
+    // mirror was cloned (a new GHES host name, a proxy, a test server on another port).
+    if (exists)
+      await git(['--git-dir', mirror, 'config', 'remote.origin.url', options.cloneUrl(owner, repo)], {});
+    else {
       const tmp = `${mirror}.tmp-${randomBytes(4).toString('hex')}`;
       await mkdir(dirname(mirror), { recursive: true });
       try {
