@@ -6,7 +6,6 @@ import type { WebhookVerifier } from '../github/verify-webhook.js';
 import type { IntakeWriter } from '../queue/intake-writer.js';
 import type { Logger } from '../util/logger.js';
 import type { GatewayMetrics } from './metrics.js';
-import { readPayload } from './read-payload.js';
 import { routeEvent, type RouteSettings } from './route-event.js';
 
 const utf8 = new TextDecoder();
@@ -101,10 +100,11 @@ export function createGatewayApp(deps: GatewayDeps): Hono<Env> {
       let payload: unknown;
       try {
         const text = utf8.decode(raw);
-        payload =
-          contentType === 'application/json'
-            ? readPayload(text)
-            : JSON.parse(new URLSearchParams(text).get('payload') ?? '');
+        // A full JSON.parse: a scanner that builds only the fields routing reads was measured no
+        // faster than V8's parser on a 14 kB body (bench/README.md).
+        payload = JSON.parse(
+          contentType === 'application/json' ? text : (new URLSearchParams(text).get('payload') ?? ''),
+        );
       } catch (err) {
         throw new WebhookRejected(400, 'invalid', 'body is not valid JSON', err);
       }
