@@ -76,7 +76,7 @@ describe('intake while Redis is frozen', () => {
       const failed = answers.filter((a) => !ok(a));
       // Every failure was a 503 (never a hang); 8 s is longer than any timeout, so some failed.
       if (pauseMs > 3000) expect(failed.length).toBeGreaterThan(0);
-      expect(new Set(failed.map((a) => a.status))).toEqual(new Set([503]));
+      expect(failed.filter((a) => a.status !== 503).map((a) => a.status)).toEqual([]);
       // The gateway's own view (its intake histogram: request handled to answer). The client's view
       // adds TCP connects (every request of a pause opens a new connection) and, on a starved
       // machine, its own scheduling; it is printed, and judged by bench/faults.ts.
