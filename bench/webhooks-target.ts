@@ -68,7 +68,12 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
   const queues = createQueues(redis, BENCH_PREFIX);
   const app = createGatewayApp({
     verifier: createWebhookVerifier(BENCH_SECRET),
-    intake: createIntakeWriter(redis, queues),
+    // BENCH_INTAKE_IN_FLIGHT compares batching settings (bench/README.md); unset: the product default.
+    intake: createIntakeWriter(redis, queues, {
+      maxInFlight: process.env.BENCH_INTAKE_IN_FLIGHT
+        ? Number(process.env.BENCH_INTAKE_IN_FLIGHT)
+        : undefined,
+    }),
     settings: SETTINGS,
     logger: logger.child({ component: 'gateway' }),
     metrics: createGatewayMetrics({ collectDefaults: true }),
