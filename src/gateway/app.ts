@@ -131,8 +131,8 @@ export function createGatewayApp(deps: GatewayDeps): Hono<Env> {
         throw new WebhookRejected(503, 'unavailable', 'queue unavailable, retry later', err);
       }
       done(outcome === 'queued' ? 'accepted' : 'duplicate');
-      // Debug, not info: one line per accepted delivery cost more than the rest of the delivery
-      // (bench/README.md). The metrics count them; the worker logs each job it takes.
+      // Debug, not info: a line per accepted delivery cost about as much as its HMAC
+      // (bench/README.md); `droidworks_webhook_deliveries_total` counts them.
       if (deps.logger.isLevelEnabled('debug'))
         deps.logger.debug({ deliveryId, event, kind: routed.job.kind, outcome }, 'delivery stored');
       return c.json({ status: outcome, kind: routed.job.kind }, outcome === 'queued' ? 202 : 200);
