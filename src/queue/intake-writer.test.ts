@@ -137,6 +137,31 @@ describe('intake writer', () => {
     expect(await queues.intake.getWaitingCount()).toBe(2);
   });
 
+  it('writes the deliveries that arrive while a batch is in flight in one round trip', async () => {
+    // A private server, so that the command counts are ours alone.
+    const server = await startPausableRedis();
+    cleanups.push(() => server.stop());
+    const { redis, queues } = await setup(server.url);
+    const writer = createIntakeWriter(redis, queues);
+    const scripts = async (): Promise<number> => {
+      const info = await redis.info('commandstats');
+      const calls = (name: string): number =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      return calls('evalsha') + calls('eval');
+    };
+    // Loads the script into Redis' cache (the first call is a NOSCRIPT miss and an EVAL).
+    expect(await writer.submit(intakeJob('warm-up'))).toBe('queued');
+    const before = await scripts();
+    const outcomes = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => writer.submit(intakeJob(`b-${i}`))),
+    );
+    expect(outcomes.every((o) => o === 'queued')).toBe(true);
+    expect(await queues.intake.getWaitingCount()).toBe(301);
+    // 300 jobs in one event-loop turn: one script call (the old writer made a dedupe EVAL plus one
+    // EVALSHA per job inside addBulk's pipeline). One more is tolerated for BullMQ's own start-up.
+    expect((await scripts()) - before).toBeLessThanOrEqual(2);
+  });
+
   it('fails a batch on a frozen Redis within its timeout, and the redelivery still ends with one job', async () => {
     const server: PausableRedis = await startPausableRedis();
     cleanups.push(() => server.stop());
