@@ -12,6 +12,7 @@
  * SIGTERM, SIGINT or when the parent goes away, and always stops its redis-server.
  */
 import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
@@ -31,6 +32,17 @@ export const BENCH_PREFIX = 'bench';
 export const WEBHOOK_PATH = '/webhooks/github';
 export const TARGETS = ['droidworks', 'probot'] as const;
 export type Target = (typeof TARGETS)[number];
+
+/** Event-loop delay of the target over one phase, in ms (`perf_hooks.monitorEventLoopDelay`). */
+export interface LoopDelay {
+  readonly type: 'loop-delay';
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** Asks the target to start a new event-loop delay histogram (`reset`) or report it (`read`). */
+export type LoopDelayRequest = { readonly type: 'loop-delay'; readonly op: 'reset' | 'read' };
 
 /** What the child tells the parent once it listens. */
 export interface TargetReady {
@@ -56,7 +68,12 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
   const queues = createQueues(redis, BENCH_PREFIX);
   const app = createGatewayApp({
     verifier: createWebhookVerifier(BENCH_SECRET),
-    intake: createIntakeWriter(redis, queues),
+    // BENCH_INTAKE_IN_FLIGHT compares batching settings (bench/README.md); unset: the product default.
+    intake: createIntakeWriter(redis, queues, {
+      maxInFlight: process.env.BENCH_INTAKE_IN_FLIGHT
+        ? Number(process.env.BENCH_INTAKE_IN_FLIGHT)
+        : undefined,
+    }),
     settings: SETTINGS,
     logger: logger.child({ component: 'gateway' }),
     metrics: createGatewayMetrics({ collectDefaults: true }),
@@ -138,6 +155,21 @@ async function main(target: Target): Promise<void> {
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop(0));
   process.once('disconnect', () => void stop(0));
+  // Stalls (GC of large bodies, a long batch, blocking work) show here as delay, not just as p99.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  process.on('message', (m: LoopDelayRequest) => {
+    if (m.type !== 'loop-delay') return;
+    if (m.op === 'reset') return loop.reset();
+    const ms = (ns: number): number => ns / 1e6;
+    const reply: LoopDelay = {
+      type: 'loop-delay',
+      p50: ms(loop.percentile(50)),
+      p99: ms(loop.percentile(99)),
+      max: ms(loop.max),
+    };
+    process.send?.(reply);
+  });
   try {
     const logger = createLogger({ level: 'info' });
     running =

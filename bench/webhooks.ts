@@ -2,18 +2,21 @@
  * Webhook intake benchmark: signed `issue_comment.created` deliveries (`/droid status`, each with a
  * unique X-GitHub-Delivery) on loopback to (a) the real droidworks gateway and (b) a minimal
  * Probot 14 app whose handler enqueues the same BullMQ job with `queue.add`. Each target runs in a
- * child process of its own (bench/webhooks-target.ts) with a private redis-server, one after the
- * other.
+ * child process of its own (bench/webhooks-target.ts) with a private redis-server. The targets
+ * alternate (droidworks, Probot, droidworks, Probot, …; `BENCH_PAIRS`, default 3) in one invocation,
+ * with the load average printed before each pair, so noise from other work shows in the spread; the
+ * summary gives the median ratio and its range. First, one delivery's cost is broken down by stage
+ * in this process (bench/webhooks-cost.ts), and each phase reports the target's event-loop delay.
  *
  * Phases per target: a short warm-up; saturation (autocannon, 64 connections, 8 s) → accepted/s;
  * a paced open-loop 1,000 deliveries/s for 8 s → p50/p99 from request to 2xx. After each phase the
  * waiting jobs in Redis are compared with the 2xx answers: lost (2xx but no job) and duplicated
  * (two jobs for one delivery, or a job for a delivery never sent).
  *
- * Targets (issue 2): at least 2x Probot's saturated throughput; p99 < 10 ms at 1,000/s; zero lost
+ * Targets (issues 2 and 11): at least 2x Probot's saturated throughput; p99 < 10 ms at 1,000/s; zero lost
  * or duplicated jobs. Prints, never asserts.
  *
- * Run: npx tsx bench/webhooks.ts
+ * Run: npm run bench -- webhooks (or npx tsx bench/webhooks.ts)
  * Profile: BENCH_CPU_PROF=/tmp/prof npx tsx bench/webhooks.ts (one .cpuprofile per target)
  * One target only: BENCH_TARGETS=droidworks npx tsx bench/webhooks.ts
  */
@@ -26,7 +29,16 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { BENCH_SECRET, TARGETS, WEBHOOK_PATH, type Target, type TargetReady } from './webhooks-target.js';
+import { deliveryCost } from './webhooks-cost.js';
+import {
+  BENCH_SECRET,
+  TARGETS,
+  WEBHOOK_PATH,
+  type LoopDelay,
+  type LoopDelayRequest,
+  type Target,
+  type TargetReady,
+} from './webhooks-target.js';
 
 const SATURATION = { connections: 64, seconds: 8 };
 const WARMUP = { connections: 16, seconds: 2 };
@@ -36,7 +48,9 @@ const BODY_RING = 1024;
 /** Pause between saturation and the paced phase. */
 const SETTLE_MS = 2000;
 /** The whole run stops by itself after this long, whatever happens. */
-const WATCHDOG_MS = 180_000;
+const WATCHDOG_MS = 600_000;
+/** droidworks, Probot, droidworks, Probot, …: noise from other work shows in the spread. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 
 // autocannon ships no types; this is the part of its programmatic API used here.
 interface CannonRequest {
@@ -298,6 +312,8 @@ async function checkJobs(
 
 interface RunningTarget {
   readonly ready: TargetReady;
+  /** Starts (`reset`) or reads (`read`) the target's event-loop delay histogram. */
+  loopDelay(op: 'reset' | 'read'): Promise<LoopDelay | undefined>;
   stop(): Promise<void>;
 }
 
@@ -334,9 +350,22 @@ function startTarget(target: Target): Promise<RunningTarget> {
       void stop();
       reject(new Error(`${target} did not start within 30 s`));
     }, 30_000);
+    const loopDelay = (op: 'reset' | 'read'): Promise<LoopDelay | undefined> => {
+      const request: LoopDelayRequest = { type: 'loop-delay', op };
+      child.send(request);
+      if (op === 'reset') return Promise.resolve(undefined);
+      return new Promise((done) => {
+        const onMessage = (m: LoopDelay): void => {
+          if (m.type !== 'loop-delay') return;
+          child.off('message', onMessage);
+          done(m);
+        };
+        child.on('message', onMessage);
+      });
+    };
     child.once('message', (message: TargetReady) => {
       clearTimeout(timer);
-      resolve({ ready: message, stop });
+      resolve({ ready: message, loopDelay, stop });
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -347,6 +376,9 @@ function startTarget(target: Target): Promise<RunningTarget> {
 
 interface TargetRow {
   readonly target: Target;
+  readonly pair: number;
+  readonly saturatedLoop?: LoopDelay;
+  readonly fixedLoop?: LoopDelay;
   readonly saturated: PhaseOutcome;
   readonly saturatedJobs: JobCheck;
   readonly fixed: PhaseOutcome;
@@ -357,22 +389,30 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
 }
 
-async function benchTarget(target: Target, bodies: ReturnType<typeof signedBodies>): Promise<TargetRow> {
+async function benchTarget(
+  target: Target,
+  pair: number,
+  bodies: ReturnType<typeof signedBodies>,
+): Promise<TargetRow> {
   const running = await startTarget(target);
   const redis = new Redis(running.ready.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     const { url, waitKey } = running.ready;
     console.log(`${target}: listening at ${url}; warm-up ${WARMUP.seconds} s`);
-    await saturate(url, 'warmup', bodies, WARMUP);
+    await saturate(url, `warmup${pair}`, bodies, WARMUP);
     console.log(`${target}: saturation, ${SATURATION.connections} connections for ${SATURATION.seconds} s`);
-    const saturated = await saturate(url, 'sat', bodies, SATURATION);
-    const saturatedJobs = await checkJobs(redis, waitKey, 'sat', saturated);
+    await running.loopDelay('reset');
+    const saturated = await saturate(url, `sat${pair}`, bodies, SATURATION);
+    const saturatedLoop = await running.loopDelay('read');
+    const saturatedJobs = await checkJobs(redis, waitKey, `sat${pair}`, saturated);
     // Let the target drain what saturation left behind (log buffers, GC) before timing latency.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s`);
-    const fixed = await paced(url, 'rate', bodies, PACED);
-    const fixedJobs = await checkJobs(redis, waitKey, 'rate', fixed);
-    return { target, saturated, saturatedJobs, fixed, fixedJobs };
+    await running.loopDelay('reset');
+    const fixed = await paced(url, `rate${pair}`, bodies, PACED);
+    const fixedLoop = await running.loopDelay('read');
+    const fixedJobs = await checkJobs(redis, waitKey, `rate${pair}`, fixed);
+    return { target, pair, saturated, saturatedJobs, saturatedLoop, fixed, fixedJobs, fixedLoop };
   } finally {
     redis.disconnect();
     await running.stop();
@@ -409,58 +449,102 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 const bodies = signedBodies();
-const [load1] = loadavg();
-console.log(
-  `load average ${load1?.toFixed(2)} on ${availableParallelism()} cores before the run${(load1 ?? 0) > 1 ? ' (busy machine: expect noisy figures)' : ''}`,
-);
+console.log('one delivery, stage by stage, in this process (median of 5 rounds):');
+console.table(deliveryCost(bodies[0]!.body, BENCH_SECRET));
+
 const only = (process.env.BENCH_TARGETS ?? '').split(',').filter(Boolean);
 const rows: TargetRow[] = [];
+const loads: number[] = [];
 try {
-  for (const target of TARGETS)
-    if (only.length === 0 || only.includes(target)) rows.push(await benchTarget(target, bodies));
+  for (let pair = 1; pair <= PAIRS; pair++) {
+    const [load1] = loadavg();
+    loads.push(load1 ?? NaN);
+    console.log(
+      `\npair ${pair}/${PAIRS}: load average ${load1?.toFixed(2)} on ${availableParallelism()} cores${(load1 ?? 0) > availableParallelism() ? ' (busy machine: expect noisy figures)' : ''}`,
+    );
+    for (const target of TARGETS)
+      if (only.length === 0 || only.includes(target)) rows.push(await benchTarget(target, pair, bodies));
+  }
 } finally {
   await stopChildren();
 }
 
 const rateOf = (r: TargetRow): number => r.saturated.accepted / r.saturated.seconds;
+const latency = (r: TargetRow, p: number): number =>
+  pct(
+    [...(r.fixed.latencies ?? [])].sort((a, b) => a - b),
+    p,
+  );
+const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost;
+const dupOf = (r: TargetRow): number => r.saturatedJobs.duplicated + r.fixedJobs.duplicated;
+const loopOf = (l: LoopDelay | undefined): string =>
+  l ? `${l.p50.toFixed(1)} / ${l.p99.toFixed(1)} / ${l.max.toFixed(0)}` : 'n/a';
 console.log(
   `\nwebhook intake, issue_comment.created (${bodies[0]?.body.length ?? 0}-byte body), loopback, 2xx only once the job is in Redis`,
 );
 console.table(
-  rows.map((r) => {
-    const sorted = [...(r.fixed.latencies ?? [])].sort((a, b) => a - b);
-    return {
-      target: r.target,
-      'accepted/s @64 conn': Math.round(rateOf(r)),
-      [`p50 ms @${PACED.rate}/s`]: pct(sorted, 0.5).toFixed(2),
-      [`p99 ms @${PACED.rate}/s`]: pct(sorted, 0.99).toFixed(2),
-      lost: r.saturatedJobs.lost + r.fixedJobs.lost,
-      duplicated: r.saturatedJobs.duplicated + r.fixedJobs.duplicated,
-      'non-2xx/errors': r.saturated.non2xx + r.saturated.errors + r.fixed.non2xx + r.fixed.errors,
-      'jobs / 2xx': `${r.saturatedJobs.jobs + r.fixedJobs.jobs} / ${r.saturated.accepted + r.fixed.accepted}`,
-    };
-  }),
+  rows.map((r) => ({
+    pair: r.pair,
+    target: r.target,
+    'accepted/s @64 conn': Math.round(rateOf(r)),
+    [`p50 ms @${PACED.rate}/s`]: latency(r, 0.5).toFixed(2),
+    [`p99 ms @${PACED.rate}/s`]: latency(r, 0.99).toFixed(2),
+    'loop delay p50/p99/max ms (sat)': loopOf(r.saturatedLoop),
+    [`loop delay p50/p99/max ms (@${PACED.rate}/s)`]: loopOf(r.fixedLoop),
+    lost: lostOf(r),
+    duplicated: dupOf(r),
+    'non-2xx/errors': r.saturated.non2xx + r.saturated.errors + r.fixed.non2xx + r.fixed.errors,
+    'jobs / 2xx': `${r.saturatedJobs.jobs + r.fixedJobs.jobs} / ${r.saturated.accepted + r.fixed.accepted}`,
+  })),
 );
-const dw = rows.find((r) => r.target === 'droidworks');
-const pb = rows.find((r) => r.target === 'probot');
-if (dw && pb) {
-  const ratio = rateOf(dw) / rateOf(pb);
-  const sorted = [...(dw.fixed.latencies ?? [])].sort((a, b) => a - b);
-  const p99 = pct(sorted, 0.99);
-  const lost = dw.saturatedJobs.lost + dw.fixedJobs.lost;
-  const dup = dw.saturatedJobs.duplicated + dw.fixedJobs.duplicated;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const range = (xs: number[], digits: number): string =>
+  `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+const pairs = Array.from({ length: PAIRS }, (_, i) => ({
+  pair: i + 1,
+  load: loads[i] ?? NaN,
+  dw: rows.find((r) => r.pair === i + 1 && r.target === 'droidworks'),
+  pb: rows.find((r) => r.pair === i + 1 && r.target === 'probot'),
+}));
+const complete = pairs.filter((p) => p.dw && p.pb);
+if (complete.length > 0) {
+  console.table(
+    complete.map((p) => ({
+      pair: p.pair,
+      'load avg before': p.load.toFixed(2),
+      'droidworks/s': Math.round(rateOf(p.dw!)),
+      'probot/s': Math.round(rateOf(p.pb!)),
+      ratio: `${(rateOf(p.dw!) / rateOf(p.pb!)).toFixed(2)}x`,
+      'droidworks p50 / p99 ms': `${latency(p.dw!, 0.5).toFixed(2)} / ${latency(p.dw!, 0.99).toFixed(2)}`,
+      'probot p50 / p99 ms': `${latency(p.pb!, 0.5).toFixed(2)} / ${latency(p.pb!, 0.99).toFixed(2)}`,
+    })),
+  );
+  const ratios = complete.map((p) => rateOf(p.dw!) / rateOf(p.pb!));
+  const p99s = complete.map((p) => latency(p.dw!, 0.99));
+  const dwRows = rows.filter((r) => r.target === 'droidworks');
+  const lost = dwRows.reduce((a, r) => a + lostOf(r), 0);
+  const dup = dwRows.reduce((a, r) => a + dupOf(r), 0);
+  const ratio = median(ratios);
+  const p99 = median(p99s);
   console.log(
-    `droidworks/probot saturated throughput: ${ratio.toFixed(2)}x (${ratio >= 2 ? 'meets' : 'misses'} >= 2x)`,
+    `droidworks/probot saturated throughput: median ${ratio.toFixed(2)}x, range ${range(ratios, 2)}x over ${complete.length} pair(s) (${ratio >= 2 ? 'meets' : 'misses'} >= 2x)`,
   );
   console.log(
-    `droidworks p99 at ${PACED.rate}/s: ${p99.toFixed(2)} ms (${p99 < 10 ? 'meets' : 'misses'} < 10 ms)`,
+    `droidworks p99 at ${PACED.rate}/s: median ${p99.toFixed(2)} ms, range ${range(p99s, 2)} ms (${p99 < 10 ? 'meets' : 'misses'} < 10 ms)`,
   );
   console.log(
-    `droidworks lost ${lost}, duplicated ${dup} (${lost === 0 && dup === 0 ? 'meets' : 'misses'} zero)`,
+    `droidworks lost ${lost}, duplicated ${dup} over all pairs (${lost === 0 && dup === 0 ? 'meets' : 'misses'} zero)`,
   );
-  for (const r of rows) {
-    const stray = r.saturatedJobs.unacknowledged + r.fixedJobs.unacknowledged;
-    if (stray > 0)
-      console.log(`${r.target}: ${stray} job(s) stored for deliveries still in flight when the load stopped`);
-  }
+}
+for (const r of rows) {
+  const stray = r.saturatedJobs.unacknowledged + r.fixedJobs.unacknowledged;
+  if (stray > 0)
+    console.log(
+      `${r.target} (pair ${r.pair}): ${stray} job(s) stored for deliveries still in flight when the load stopped`,
+    );
 }

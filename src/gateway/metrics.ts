@@ -8,6 +8,25 @@ export interface GatewayMetrics {
 }
 
 /**
+ * Answers slower than `seconds`, from the intake histogram (a bucket bound), and the answers in all.
+ * The fault test and `bench/faults.ts` read it: the gateway's own view, without the client's TCP.
+ */
+export async function answersSlowerThan(
+  metrics: GatewayMetrics,
+  seconds: number,
+): Promise<{ slower: number; total: number }> {
+  const { values } = await metrics.intakeLatency.get();
+  let total = 0;
+  let within = 0;
+  for (const v of values) {
+    if (v.metricName?.endsWith('_count')) total += v.value;
+    if (v.metricName?.endsWith('_bucket') && Number((v.labels as Record<string, unknown>).le) === seconds)
+      within += v.value;
+  }
+  return { slower: total - within, total };
+}
+
+/**
  * Prometheus metrics on a registry of their own (no global state), so several apps can live in one
  * process (tests, `droidworks start`).
  */
@@ -26,7 +45,7 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
       name: 'droidworks_webhook_intake_seconds',
       help: 'Time from request received to response, with the job durably in Redis.',
       labelNames: ['outcome'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3.5, 5],
       registers: [registry],
     }),
     queueDepth: new Gauge({
