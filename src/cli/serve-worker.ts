@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { handleIntake } from '../engine/handle-intake.js';
-import { createRunProcessor } from '../engine/process-run.js';
+import { createAbandonedRunHandler, createRunProcessor } from '../engine/process-run.js';
 import type { RunServices } from '../engine/run-context.js';
 import { createApprovals } from '../queue/approvals.js';
 import { intakeJobSchema, runJobSchema } from '../queue/jobs.js';
@@ -78,6 +78,10 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
     ...services,
     waitForApproval: (s, t, signal) => approvals.wait(s, t, signal),
   });
+  const endAbandoned = createAbandonedRunHandler(services, async (job) => {
+    const current = await runQueue.current(job.repo, job.subject);
+    return current?.runId === job.runId;
+  });
   const runs = await startRunWorker({
     connection,
     subscriber,
@@ -96,6 +100,13 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       });
     },
     processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
+    onJobFailed: (job) =>
+      endAbandoned(job).catch((err: unknown) =>
+        logger.error(
+          { err, runId: job.runId },
+          'could not end a run BullMQ gave up on; it shows its last state',
+        ),
+      ),
   });
   // The redelivery sweeper needs the App's deliveries API; with a token there is nothing to list.
   const maintenance =

@@ -227,3 +227,55 @@ function progressWriter(services: RunServices, job: RunJob, state: RunState) {
     },
   };
 }
+
+/**
+ * Ends a run whose job BullMQ gave up on without its processor ending it (its workers died or
+ * lost the lock more often than allowed): the same `endRun` as every other exit, and what its
+ * dead attempts left behind (container, network, worktree) is removed. Does nothing when the run
+ * already ended or is still queued for another attempt.
+ */
+export function createAbandonedRunHandler(
+  services: RunServices,
+  stillQueued: (job: RunJob) => Promise<boolean>,
+) {
+  return async (job: RunJob): Promise<void> => {
+    const { runId } = job;
+    const log = services.logger.child({ runId, repo: `${job.repo.owner}/${job.repo.name}` });
+    const stored = await services.ledger.state(runId);
+    if (isFinalStatus(stored.status) || (await stillQueued(job))) return;
+    const starts = (await services.ledger.events(runId)).filter((e) => e.type === 'run.started').length;
+    const error = `the run stopped ${starts} time(s) before finishing (its worker was killed or lost its lock) and is not tried again; comment \`${services.config.commandPrefix} run\` to start over.`;
+    const mine = (id: string): boolean => id !== runId;
+    await services.sandboxes
+      .sweep(mine)
+      .catch((err: unknown) => log.warn({ err }, 'abandoned run: sandbox sweep failed'));
+    await services.workspaces
+      .sweep(mine)
+      .catch((err: unknown) => log.warn({ err }, 'abandoned run: workspace sweep failed'));
+    const labels = await services
+      .repoSetup(job.repo.owner, job.repo.name)
+      .then((s) => (s.config ?? DEFAULT_REPO_CONFIG).labels)
+      .catch(() => DEFAULT_REPO_CONFIG.labels);
+    const issue = { owner: job.repo.owner, repo: job.repo.name, issueNumber: job.subject.number };
+    await endRun(
+      { ledger: services.ledger, github: services.github, log },
+      { runId, issue, status: 'failed', error, tokens: Number(stored.tokens ?? 0), costUsd: 0, labels },
+      async () => {
+        const body = renderProgress({
+          runId,
+          status: 'failed',
+          workflow: job.workflow,
+          steps: [],
+          tokens: Number(stored.tokens ?? 0),
+          costUsd: null,
+          error,
+          dashboardUrl: services.dashboardUrl?.(runId),
+          commandPrefix: services.config.commandPrefix,
+        });
+        await services.github
+          .upsertComment(issue, progressMarker(runId), redact(body, services.secrets))
+          .catch((err: unknown) => log.warn({ err }, 'abandoned run: progress comment not updated'));
+      },
+    );
+  };
+}

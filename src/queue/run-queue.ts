@@ -100,6 +100,12 @@ export interface RunWorkerOptions {
   readonly repoSlots?: { readonly slots: RepoSlots; readonly retryMs: number; readonly renewMs: number };
   /** Told when a run waits for a repository slot (to update its progress comment). */
   readonly onRepoFull?: (job: RunJob) => Promise<void>;
+  /**
+   * Told when BullMQ fails a run's job (e.g. it stalled more often than allowed because its workers
+   * died): the engine ends the run unless it ended itself or another attempt is queued. Must not
+   * reject (it logs its own errors).
+   */
+  readonly onJobFailed?: (job: RunJob) => Promise<void>;
 }
 
 /** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
@@ -141,6 +147,10 @@ export async function startRunWorker(
       maxStalledCount: 2,
     },
   );
+  worker.on('failed', (job) => {
+    if (!job || !o.onJobFailed) return;
+    void o.onJobFailed(job.data);
+  });
   await o.subscriber.subscribe(cancelChannel(o.prefix));
   o.subscriber.on('message', (channel: string, jobId: string) => {
     if (channel === cancelChannel(o.prefix)) worker.cancelJob(jobId, 'cancelled by command');
