@@ -9,6 +9,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const redisUrl = inject('redisUrl');
 const KILLS = Number(process.env.FAULT_KILLS ?? 10);
+/** Runs kept in progress while the kills go on. */
 const ISSUES = 3;
 
 /** A small seeded generator, so a failing sequence of kills can be replayed (`FAULT_SEED`). */
@@ -45,16 +46,23 @@ describeDocker('fault suite: the worker is SIGKILLed at random points of runs', 
     });
     const { stack } = e2e;
     const repo = stack.repo.full;
-    const issues = Array.from({ length: ISSUES }, (_, i) =>
-      openIssue(stack, {
-        title: `add() returns the wrong result (${i + 1})`,
-        body: 'add(2, 3) is -1, not 5.',
-      }),
-    );
-    const allEnded = () => issues.every((i) => outcomeOf(stack, i.number) !== undefined);
+    const issues: Array<{ number: number }> = [];
+    const ended = (n: number) => outcomeOf(stack, n) !== undefined;
+    const allEnded = () => issues.every((i) => ended(i.number));
+    // Keeps ISSUES runs in progress, so every kill lands in the middle of some run.
+    const topUp = () => {
+      while (issues.filter((i) => !ended(i.number)).length < ISSUES)
+        issues.push(
+          openIssue(stack, {
+            title: `add() returns the wrong result (${issues.length + 1})`,
+            body: 'add(2, 3) is -1, not 5.',
+          }),
+        );
+    };
 
     let kills = 0;
-    while (kills < KILLS && !allEnded()) {
+    while (kills < KILLS) {
+      topUp();
       const worker = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-child.ts'], {
         env: { ...process.env, ...stack.env, TEST_LOCK_MS: '3000' },
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -70,7 +78,7 @@ describeDocker('fault suite: the worker is SIGKILLed at random points of runs', 
       await new Promise((resolve) => worker.once('exit', resolve));
       kills += 1;
     }
-    console.log(`fault suite: ${kills} kills`);
+    console.log(`fault suite: ${kills} kills over ${issues.length} issues`);
 
     await stack.startWorker();
     await waitFor('every issue to end with a label', allEnded, 300_000, 500);
