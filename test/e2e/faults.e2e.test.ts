@@ -110,14 +110,18 @@ describeDocker('fault suite: the worker is SIGKILLed at random points of runs', 
     expect(stdout.trim()).toBe('');
     // No worktree left: the mirror knows only itself, and no sandbox workspace directory remains.
     const mirror = join(stack.config.dataDir, 'mirrors', stack.repo.owner, `${stack.repo.name}.git`);
+    let left = '';
     await waitFor(
       'no worktree left',
       async () => {
         const list = (await run('git', ['--git-dir', mirror, 'worktree', 'list'])).stdout.trim();
         const ws = await readdir(join(stack.config.dataDir, 'sandboxes', 'ws')).catch(() => []);
+        left = `worktrees:\n${list}\nsandbox dirs: ${ws.join(', ')}`;
         return list.split('\n').length === 1 && ws.length === 0;
       },
       30_000,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${left}`);
+    });
   }, 600_000);
 });
