@@ -521,6 +521,11 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
           });
           removed.push(data.runId);
         }
+        // A worker killed between `worktree add` and writing the marker leaves an unmarked entry;
+        // once the sandbox sweep removed its directory, prune forgets it.
+        await withMirrorLock(mirror, () => git(['--git-dir', mirror, 'worktree', 'prune'], { signal }), {
+          signal,
+        });
       }
     }
     if (removed.length > 0) log.info({ runs: removed }, 'workspace sweep removed worktrees of dead runs');
