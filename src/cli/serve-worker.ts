@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { handleIntake } from '../engine/handle-intake.js';
 import { createAbandonedRunHandler, createRunProcessor } from '../engine/process-run.js';
+import { isRetryable } from '../engine/run-failure.js';
 import type { RunServices } from '../engine/run-context.js';
 import { createApprovals } from '../queue/approvals.js';
 import { intakeJobSchema, runJobSchema } from '../queue/jobs.js';
@@ -59,6 +60,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
   const intake = await startIntakeWorker({
     connection,
     prefix,
+    retryable: isRetryable,
     processor: async (data) => {
       const job = intakeJobSchema.parse(data);
       await handleIntake(job, {
@@ -100,6 +102,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       });
     },
     processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
+    retryable: isRetryable,
     onJobFailed: (job) =>
       endAbandoned(job).catch((err: unknown) =>
         logger.error(

@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RepoSlots } from './repo-slots.js';
 import type { Redis } from 'ioredis';
 import { runJobId, subjectKey, type RepoRef, type RunJob, type SubjectRef } from './jobs.js';
@@ -106,6 +106,17 @@ export interface RunWorkerOptions {
    * reject (it logs its own errors).
    */
   readonly onJobFailed?: (job: RunJob) => Promise<void>;
+  /** Whether an error thrown by the processor is worth another attempt. @defaultValue always */
+  readonly retryable?: (err: unknown) => boolean;
+}
+
+/** Rethrows `err`, as BullMQ's UnrecoverableError (no further attempt) when `retryable` says no. */
+function failFast(err: unknown, retryable: ((err: unknown) => boolean) | undefined): never {
+  if (err instanceof DelayedError || err instanceof UnrecoverableError || !retryable || retryable(err))
+    throw err;
+  const unrecoverable = new UnrecoverableError(err instanceof Error ? err.message : String(err));
+  unrecoverable.cause = err;
+  throw unrecoverable;
 }
 
 /** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
@@ -133,6 +144,8 @@ export async function startRunWorker(
           number: job.attemptsMade + 1,
           max: job.opts.attempts ?? 1,
         });
+      } catch (err) {
+        failFast(err, o.retryable);
       } finally {
         clearInterval(renew);
         await limit?.slots.release(repo, job.data.runId);
@@ -173,8 +186,17 @@ export async function startIntakeWorker<T>(o: {
   prefix: string;
   concurrency?: number;
   processor: IntakeProcessor<T>;
+  /** Whether an error thrown by the processor is worth another attempt. @defaultValue always */
+  retryable?: (err: unknown) => boolean;
 }): Promise<{ close(): Promise<void> }> {
-  const worker = new Worker<T>('intake', async (job) => o.processor(job.data, job.attemptsMade + 1), {
+  const process = async (job: Job<T>): Promise<void> => {
+    try {
+      await o.processor(job.data, job.attemptsMade + 1);
+    } catch (err) {
+      failFast(err, o.retryable);
+    }
+  };
+  const worker = new Worker<T>('intake', process, {
     connection: o.connection,
     prefix: o.prefix,
     concurrency: o.concurrency ?? 8,
