@@ -9,7 +9,7 @@ import { startStack, type Stack } from '../demo/start-stack.js';
 import type { RunJob } from '../queue/jobs.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createLogger } from '../util/logger.js';
-import { createRunProcessor } from './process-run.js';
+import { createRunProcessor, MAX_RUN_STARTS } from './process-run.js';
 import { progressMarker } from './render-progress.js';
 import type { RunServices } from './run-context.js';
 
@@ -78,5 +78,29 @@ describe('createRunProcessor: the end of an attempt', () => {
         'run.finished',
       ]);
     }
+  });
+
+  it(`ends a run its workers started ${MAX_RUN_STARTS} times without finishing, without running it`, async () => {
+    const issue = stack.forge.createIssue(stack.repo.full, { title: 't', body: 'b', as: 'alice' });
+    const job: RunJob = {
+      runId: `calc-${issue.number}-dying`,
+      workflow: 'resolve-issue',
+      repo: { owner: stack.repo.owner, name: stack.repo.name },
+      subject: { type: 'issue', number: issue.number },
+      requestedBy: 'alice',
+      queuedAt: Date.now(),
+    };
+    for (let i = 0; i < MAX_RUN_STARTS; i++)
+      await services.ledger.append(job.runId, { type: 'run.started', attempt: 1, resumed: i > 0 });
+    await createRunProcessor(services)(job, new AbortController().signal, { number: 1, max: 3 });
+    expect((await services.ledger.state(job.runId)).status).toBe('failed');
+    const events = (await services.ledger.events(job.runId)).map((e) => e.type);
+    expect(events.filter((t) => t === 'run.started')).toHaveLength(MAX_RUN_STARTS);
+    expect(events.at(-1)).toBe('run.finished');
+    const comment = stack.forge
+      .comments(stack.repo.full, issue.number)
+      .find((c) => c.body.includes(progressMarker(job.runId)));
+    expect(comment?.body).toMatch(/Failed[\s\S]*stopped 6 time\(s\) before finishing/);
+    expect(stack.forge.issue(stack.repo.full, issue.number).labels).toContain('droid:failed');
   });
 });

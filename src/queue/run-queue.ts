@@ -157,7 +157,8 @@ export async function startRunWorker(
       concurrency: o.concurrency,
       lockDuration: o.lockDurationMs ?? 30_000,
       stalledInterval: Math.min(o.lockDurationMs ?? 30_000, 30_000),
-      maxStalledCount: 2,
+      // A run whose worker died resumes; the engine ends one that keeps dying (MAX_RUN_STARTS).
+      maxStalledCount: 20,
     },
   );
   worker.on('failed', (job) => {
