@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { handleIntake } from '../engine/handle-intake.js';
-import { createRunProcessor } from '../engine/process-run.js';
+import { createAbandonedRunHandler, createRunProcessor } from '../engine/process-run.js';
+import { isRetryable } from '../engine/run-failure.js';
 import type { RunServices } from '../engine/run-context.js';
 import { createApprovals } from '../queue/approvals.js';
 import { intakeJobSchema, runJobSchema } from '../queue/jobs.js';
@@ -67,6 +68,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
   const intake = await startIntakeWorker({
     connection,
     prefix,
+    retryable: isRetryable,
     processor: async (data) => {
       const job = intakeJobSchema.parse(data);
       await handleIntake(job, {
@@ -86,6 +88,10 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
     ...services,
     waitForApproval: (s, t, signal) => approvals.wait(s, t, signal),
   });
+  const endAbandoned = createAbandonedRunHandler(services, async (job) => {
+    const current = await runQueue.current(job.repo, job.subject);
+    return current?.runId === job.runId;
+  });
   const runs = await startRunWorker({
     connection,
     subscriber,
@@ -104,6 +110,14 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       });
     },
     processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
+    retryable: isRetryable,
+    onJobFailed: (job) =>
+      endAbandoned(job).catch((err: unknown) =>
+        logger.error(
+          { err, runId: job.runId },
+          'could not end a run BullMQ gave up on; it shows its last state',
+        ),
+      ),
   });
   // The redelivery sweeper needs the App's deliveries API; with a token there is nothing to list.
   const maintenance =

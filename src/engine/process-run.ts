@@ -11,6 +11,9 @@ import { isFinalStatus } from './run-status.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 import { runSteps, StepFailedError, UnknownStepError } from './run-steps.js';
 
+/** A run started this often without ending (its workers died) is ended as failed. */
+export const MAX_RUN_STARTS = 6;
+
 /** Minimum pause between two edits of the progress comment, unless a step forces one. */
 const PROGRESS_INTERVAL_MS = 2000;
 
@@ -36,7 +39,13 @@ export function createRunProcessor(services: RunServices): RunProcessor {
     }
     const sink = services.ledger.sink(runId);
     const previous = await services.ledger.events(runId);
-    const resumed = previous.some((e) => e.type === 'run.started');
+    const starts = previous.filter((e) => e.type === 'run.started').length;
+    const resumed = starts > 0;
+    if (starts >= MAX_RUN_STARTS) {
+      // Its workers keep dying (killed, out of memory): the run ends here instead of for ever.
+      await endAbandoned(services, job, starts);
+      return;
+    }
     await sink.emit({ type: 'run.started', attempt: attempt.number, resumed, workflow: job.workflow });
     await services.ledger.setState(runId, { status: 'running', attempt: attempt.number });
     log.info({ attempt: attempt.number, resumed }, 'run started');
@@ -226,4 +235,66 @@ function progressWriter(services: RunServices, job: RunJob, state: RunState) {
       return chain;
     },
   };
+}
+
+/**
+ * Ends a run whose job BullMQ gave up on without its processor ending it (its workers died or
+ * lost the lock more often than allowed): the same `endRun` as every other exit, and what its
+ * dead attempts left behind (container, network, worktree) is removed. Does nothing when the run
+ * already ended or is still queued for another attempt.
+ */
+export function createAbandonedRunHandler(
+  services: RunServices,
+  stillQueued: (job: RunJob) => Promise<boolean>,
+) {
+  return async (job: RunJob): Promise<void> => {
+    const stored = await services.ledger.state(job.runId);
+    if (isFinalStatus(stored.status) || (await stillQueued(job))) return;
+    const starts = (await services.ledger.events(job.runId)).filter((e) => e.type === 'run.started').length;
+    await endAbandoned(services, job, starts);
+  };
+}
+
+/** Ends a run its workers could not finish, removing what their attempts left behind. */
+async function endAbandoned(services: RunServices, job: RunJob, starts: number): Promise<void> {
+  const { runId } = job;
+  const log = services.logger.child({ runId, repo: `${job.repo.owner}/${job.repo.name}` });
+  const stored = await services.ledger.state(runId);
+  const error = `the run stopped ${starts} time(s) before finishing (its worker was killed or lost its lock) and is not tried again; comment \`${services.config.commandPrefix} run\` to start over.`;
+  const mine = (id: string): boolean => id !== runId;
+  await services.sandboxes
+    .sweep(mine)
+    .catch((err: unknown) => log.warn({ err }, 'abandoned run: sandbox sweep failed'));
+  await services.workspaces
+    .sweep(mine)
+    .catch((err: unknown) => log.warn({ err }, 'abandoned run: workspace sweep failed'));
+  const labels = await services
+    .repoSetup(job.repo.owner, job.repo.name)
+    .then((s) => (s.config ?? DEFAULT_REPO_CONFIG).labels)
+    .catch((err: unknown) => {
+      log.warn({ err }, 'abandoned run: repository settings unreadable; default labels used');
+      return DEFAULT_REPO_CONFIG.labels;
+    });
+  const issue = { owner: job.repo.owner, repo: job.repo.name, issueNumber: job.subject.number };
+  const tokens = Number(stored.tokens ?? 0);
+  await endRun(
+    { ledger: services.ledger, github: services.github, log },
+    { runId, issue, status: 'failed', error, tokens, costUsd: null, labels },
+    async () => {
+      const body = renderProgress({
+        runId,
+        status: 'failed',
+        workflow: job.workflow,
+        steps: [],
+        tokens,
+        costUsd: null,
+        error,
+        dashboardUrl: services.dashboardUrl?.(runId),
+        commandPrefix: services.config.commandPrefix,
+      });
+      await services.github
+        .upsertComment(issue, progressMarker(runId), redact(body, services.secrets))
+        .catch((err: unknown) => log.warn({ err }, 'abandoned run: progress comment not updated'));
+    },
+  );
 }

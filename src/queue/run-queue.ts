@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RepoSlots } from './repo-slots.js';
 import type { Redis } from 'ioredis';
 import { runJobId, subjectKey, type RepoRef, type RunJob, type SubjectRef } from './jobs.js';
@@ -100,6 +100,23 @@ export interface RunWorkerOptions {
   readonly repoSlots?: { readonly slots: RepoSlots; readonly retryMs: number; readonly renewMs: number };
   /** Told when a run waits for a repository slot (to update its progress comment). */
   readonly onRepoFull?: (job: RunJob) => Promise<void>;
+  /**
+   * Told when BullMQ fails a run's job (e.g. it stalled more often than allowed because its workers
+   * died): the engine ends the run unless it ended itself or another attempt is queued. Must not
+   * reject (it logs its own errors).
+   */
+  readonly onJobFailed?: (job: RunJob) => Promise<void>;
+  /** Whether an error thrown by the processor is worth another attempt. @defaultValue always */
+  readonly retryable?: (err: unknown) => boolean;
+}
+
+/** Rethrows `err`, as BullMQ's UnrecoverableError (no further attempt) when `retryable` says no. */
+function failFast(err: unknown, retryable: ((err: unknown) => boolean) | undefined): never {
+  if (err instanceof DelayedError || err instanceof UnrecoverableError || !retryable || retryable(err))
+    throw err;
+  const unrecoverable = new UnrecoverableError(err instanceof Error ? err.message : String(err));
+  unrecoverable.cause = err;
+  throw unrecoverable;
 }
 
 /** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
@@ -127,6 +144,8 @@ export async function startRunWorker(
           number: job.attemptsMade + 1,
           max: job.opts.attempts ?? 1,
         });
+      } catch (err) {
+        failFast(err, o.retryable);
       } finally {
         clearInterval(renew);
         await limit?.slots.release(repo, job.data.runId);
@@ -138,9 +157,14 @@ export async function startRunWorker(
       concurrency: o.concurrency,
       lockDuration: o.lockDurationMs ?? 30_000,
       stalledInterval: Math.min(o.lockDurationMs ?? 30_000, 30_000),
-      maxStalledCount: 2,
+      // A run whose worker died resumes; the engine ends one that keeps dying (MAX_RUN_STARTS).
+      maxStalledCount: 20,
     },
   );
+  worker.on('failed', (job) => {
+    if (!job || !o.onJobFailed) return;
+    void o.onJobFailed(job.data);
+  });
   await o.subscriber.subscribe(cancelChannel(o.prefix));
   o.subscriber.on('message', (channel: string, jobId: string) => {
     if (channel === cancelChannel(o.prefix)) worker.cancelJob(jobId, 'cancelled by command');
@@ -163,8 +187,17 @@ export async function startIntakeWorker<T>(o: {
   prefix: string;
   concurrency?: number;
   processor: IntakeProcessor<T>;
+  /** Whether an error thrown by the processor is worth another attempt. @defaultValue always */
+  retryable?: (err: unknown) => boolean;
 }): Promise<{ close(): Promise<void> }> {
-  const worker = new Worker<T>('intake', async (job) => o.processor(job.data, job.attemptsMade + 1), {
+  const process = async (job: Job<T>): Promise<void> => {
+    try {
+      await o.processor(job.data, job.attemptsMade + 1);
+    } catch (err) {
+      failFast(err, o.retryable);
+    }
+  };
+  const worker = new Worker<T>('intake', process, {
     connection: o.connection,
     prefix: o.prefix,
     concurrency: o.concurrency ?? 8,

@@ -334,6 +334,38 @@ describe('workspace manager (real git over smart HTTP)', () => {
     expect((await git(mirror, 'worktree', 'list')).split('\n')).toHaveLength(1);
   });
 
+  it('removes a spare it took when the target directory is not empty (no leaked worktree)', async () => {
+    const spareData = join(root, 'data-spares-busy');
+    const m = createWorkspaceManager({
+      dataDir: spareData,
+      cloneUrl: (o, r) => `${url}/${o}/${r}.git`,
+      getToken: () => Promise.resolve(TOKEN),
+      git: { authorName: 'droidworks[bot]', authorEmail: 'bot@example.com' },
+      logger: createLogger({ level: 'silent' }),
+      spares: 1,
+    });
+    const spareDirs = async () =>
+      (await readdir(join(spareData, 'worktrees', 'acme', 'widget'))).filter((n) => n.startsWith('spare.'));
+    try {
+      const first = await m.prepare({ runId: 'run-b1', owner: 'acme', repo: 'widget', branch: 'droid/30-a' });
+      await m.settled();
+      expect(await spareDirs()).toHaveLength(1);
+      await first.release();
+      const busy = join(root, 'busy');
+      await mkdir(busy);
+      await writeFile(join(busy, 'someone-elses.txt'), 'keep me\n');
+      await expect(
+        m.prepare({ runId: 'run-b2', owner: 'acme', repo: 'widget', branch: 'droid/31-b', dir: busy }),
+      ).rejects.toThrow(GitError);
+      expect(await readFile(join(busy, 'someone-elses.txt'), 'utf8')).toBe('keep me\n');
+      expect(await spareDirs()).toHaveLength(0);
+      const mirror = join(spareData, 'mirrors', 'acme', 'widget.git');
+      expect((await git(mirror, 'worktree', 'list')).split('\n')).toHaveLength(1);
+    } finally {
+      await m.close();
+    }
+  });
+
   it('fails with a redacted GitError on a bad token', async () => {
     const bad = 'ghs_' + 'WrongTokenWrongToken'.padEnd(36, 'y');
     const m = createWorkspaceManager({

@@ -351,7 +351,12 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
     runLog: Logger,
   ): Promise<boolean> {
     try {
-      if ((await listDir(dir)).length > 0) return false;
+      if ((await listDir(dir)).length > 0) {
+        // Someone else's files are there: leave them, and remove the spare (it was taken from the pool).
+        runLog.warn({ dir }, 'workspace target is not empty; a spare worktree cannot be used there');
+        await discardSpare(spare, runLog);
+        return false;
+      }
       if (existsSync(dir)) {
         // `dir` may be a bind-mount source (the sandbox's workspace): fill it, never replace it.
         for (const name of await readdir(spare.dir)) await rename(join(spare.dir, name), join(dir, name));
@@ -377,11 +382,18 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
       return true;
     } catch (err) {
       runLog.warn({ err }, 'workspace could not adopt a spare worktree; adding one');
-      await removeWorktree(dirname(dirname(spare.adminDir)), spare.dir, undefined).catch(() => undefined);
+      await discardSpare(spare, runLog);
       // Whatever was moved into `dir` goes too, so the ordinary path starts from an empty directory.
       for (const name of await listDir(dir)) await rm(join(dir, name), { recursive: true, force: true });
       return false;
     }
+  }
+
+  /** Removes a spare taken from the pool that will not be used (logged, never thrown: the sweep retries). */
+  async function discardSpare(spare: Spare, runLog: Logger): Promise<void> {
+    await removeWorktree(dirname(dirname(spare.adminDir)), spare.dir, undefined).catch((err: unknown) =>
+      runLog.warn({ err, dir: spare.dir }, 'workspace could not remove a spare worktree; the sweep will'),
+    );
   }
 
   /** Tops the repository's spares up in the background, from the mirror the run just fetched. */
@@ -513,6 +525,11 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
           });
           removed.push(data.runId);
         }
+        // A worker killed between `worktree add` and writing the marker leaves an unmarked entry;
+        // once the sandbox sweep removed its directory, prune forgets it.
+        await withMirrorLock(mirror, () => git(['--git-dir', mirror, 'worktree', 'prune'], { signal }), {
+          signal,
+        });
       }
     }
     if (removed.length > 0) log.info({ runs: removed }, 'workspace sweep removed worktrees of dead runs');

@@ -15,7 +15,7 @@ import { createLocalExecutor } from '../../../test/support/local-executor.js';
 import type { ToolContext, ToolOutcome } from './agent-tool.js';
 import { bashTool } from './bash-tool.js';
 import { editTool } from './edit-tool.js';
-import { searchTool } from './search-tool.js';
+import { SEARCH_TIME_LIMIT_MS, searchTool } from './search-tool.js';
 
 let base: string;
 let root: string;
@@ -157,6 +157,29 @@ describe('search and bash', () => {
     expect(errorOf(await searchTool.invoke({ pattern: '(', regex: true }, ctx))).toMatch(
       /invalid regular expression/,
     );
+  });
+
+  it('stops a catastrophic regular expression off the main thread (finding 4)', async () => {
+    writeFileSync(join(root, 'src', 'evil.txt'), `${'a'.repeat(40)}!\n`);
+    // The main thread keeps running while the search works: the gateway would keep answering.
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 50);
+    const started = Date.now();
+    try {
+      const out = await searchTool.invoke({ pattern: '(a+)+$', regex: true, path: 'src' }, ctx);
+      expect(errorOf(out)).toMatch(/took longer than 5 s and was stopped; use a simpler pattern/);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SEARCH_TIME_LIMIT_MS);
+    expect(ticks).toBeGreaterThan(SEARCH_TIME_LIMIT_MS / 50 / 2);
+    // The same search stops as soon as the run is cancelled.
+    const aborted = new AbortController();
+    const pending = searchTool.invoke({ pattern: '(a+)+$', regex: true }, { ...ctx, signal: aborted.signal });
+    const abortedAt = Date.now();
+    setTimeout(() => aborted.abort(), 300);
+    expect(errorOf(await pending)).toBe('the search was cancelled');
+    expect(Date.now() - abortedAt).toBeLessThan(SEARCH_TIME_LIMIT_MS);
   });
 
   it('bash reports exit code, stdout and stderr, bounded', async () => {
