@@ -1,8 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config/load-config.js';
 import { renderChart } from './support/helm-template.js';
+
+/** A real (throw-away) PEM key: the config loader refuses anything else. */
+const TEST_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 /*
  * What this validates, honestly: the chart is rendered by test/support/helm-template.ts (a renderer
@@ -224,7 +230,7 @@ describe('Helm chart infra/helm/droidworks', () => {
       render({
         secrets: {
           GITHUB_APP_ID: '12345',
-          GITHUB_PRIVATE_KEY: 'PEM',
+          GITHUB_PRIVATE_KEY: TEST_KEY,
           GITHUB_WEBHOOK_SECRET: 'a-long-secret',
         },
       }),

@@ -49,11 +49,22 @@ export function jsonSchemaFor(kind: SchemaKind, stepKinds?: readonly string[]): 
       const list = { ...(jsonSchema as JsonSchema) };
       if (list.type !== 'array' || typeof list.items !== 'object') return;
       for (const key of Object.keys(jsonSchema)) delete (jsonSchema as JsonSchema)[key];
-      Object.assign(jsonSchema, { anyOf: [list.items, list] });
+      Object.assign(jsonSchema, { anyOf: [commaList(list.items as JsonSchema), list] });
     },
   }) as JsonSchema;
   const { $schema, ...rest } = generated;
   return { $schema, $id: `https://unpkg.com/droidworks/${SCHEMA_FILES[kind]}`, ...TITLES[kind], ...rest };
+}
+
+/**
+ * The one-value form of a preprocessed list: a string the loader splits on commas
+ * (`coder: anthropic:claude-sonnet-4-6, openai:gpt-5.1`), so an anchored item pattern is repeated.
+ */
+function commaList(item: JsonSchema): JsonSchema {
+  const pattern = item.pattern;
+  if (item.type !== 'string' || typeof pattern !== 'string' || !/^\^.*\$$/.test(pattern)) return item;
+  const one = pattern.slice(1, -1);
+  return { ...item, pattern: `^\\s*(?:${one})(?:\\s*,\\s*(?:${one}))*\\s*$` };
 }
 
 /** `jsonSchemaFor(kind)` as the published file's text (2-space JSON and a final newline). */
