@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { readDeployEnv, type DeployEnv } from './deploy-env.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 
 /** Model roles a workflow step can ask for. */
@@ -64,6 +65,8 @@ export interface Config {
   readonly git: { readonly authorName: string; readonly authorEmail: string };
   /** Spare worktrees kept checked out per recently used repository. */
   readonly worktreeSpares: number;
+  /** Deploy secrets, allowed hosts and network (`src/config/deploy-env.ts`). */
+  readonly deploy: DeployEnv;
 }
 
 export interface LoadConfigOptions {
@@ -224,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     auth = { kind: 'token', token: e.GITHUB_TOKEN };
   }
 
+  const deploy = readDeployEnv(cleaned, problems);
   problems.push(
     ...missingRequired(
       options.require,
@@ -278,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     concurrency: { global: e.DROIDWORKS_CONCURRENCY, perRepo: e.DROIDWORKS_CONCURRENCY_PER_REPO },
     worktreeSpares: e.DROIDWORKS_WORKTREE_SPARES,
     git: { authorName: e.DROIDWORKS_GIT_AUTHOR_NAME, authorEmail: e.DROIDWORKS_GIT_AUTHOR_EMAIL },
+    deploy,
   };
 }
 
