@@ -108,7 +108,7 @@ export function createRunProcessor(services: RunServices): RunProcessor {
           else state.status = 'failed';
         },
       });
-      state.status = 'succeeded';
+      if (state.status === 'running') state.status = 'succeeded';
     } catch (err) {
       log.warn(
         { err: errorText(err, services.secrets), willRetry, cancelled: signal.aborted },

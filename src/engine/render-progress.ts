@@ -1,7 +1,8 @@
 /** The state of a run as the progress comment shows it. */
 export interface ProgressView {
   readonly runId: string;
-  readonly status: 'queued' | 'running' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+  readonly status:
+    'queued' | 'running' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled' | 'superseded';
   readonly workflow: string;
   readonly steps: ReadonlyArray<{
     readonly name: string;
@@ -36,6 +37,7 @@ const STATUS_LINE: Record<ProgressView['status'], string> = {
   succeeded: '✅ Done',
   failed: '❌ Failed',
   cancelled: '🛑 Cancelled',
+  superseded: '⏭️ Superseded',
 };
 const STEP_ICON = { pending: '⬜', running: '🔄', done: '✅', failed: '❌', skipped: '➖' } as const;
 
