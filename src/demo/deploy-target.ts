@@ -20,7 +20,7 @@ export interface HookCall {
  * A service under deploy on loopback (the demo's and the tests'): `POST /hook` is a signed deploy
  * receiver that verifies `X-Droidworks-Signature-256` exactly as a real one would and "deploys" the
  * SHA to the named environment; `GET /<environment>/healthz` answers 200 `ok`, or 503 while the
- * deployed SHA is marked broken. Tests control failures, delays and broken SHAs.
+ * deployed SHA is marked broken (`broken` holds `<sha>` for everywhere or `<environment>@<sha>`). Tests control failures, delays and broken SHAs.
  */
 export async function startDeployTarget(secret: string) {
   const deployed = new Map<string, string>();
@@ -76,8 +76,9 @@ export async function startDeployTarget(secret: string) {
     }
     const health = /^\/([^/]+)\/healthz$/.exec(url.pathname);
     if (req.method === 'GET' && health) {
-      const sha = deployed.get(health[1] ?? '');
-      const ok = sha !== undefined && !broken.has(sha);
+      const env = health[1] ?? '';
+      const sha = deployed.get(env);
+      const ok = sha !== undefined && !broken.has(sha) && !broken.has(`${env}@${sha}`);
       res
         .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
         .end(ok ? `ok ${sha}` : `down ${sha ?? 'nothing deployed'}`);

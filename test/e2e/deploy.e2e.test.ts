@@ -92,8 +92,14 @@ const green = (stack: Stack, sha: string, as = 'droidworks[bot]') =>
     conclusion: 'success',
     as,
   });
-const runEnded = (h: Harness, number: number, status: string) => () =>
-  progress(h.stack, number)?.includes(status) ? true : undefined;
+/** The run on `number` has finished (its ledger says so) and its comment shows `status`. */
+const runEnded = (h: Harness, number: number, status: string) => async () => {
+  const runId = runIdOf(h.stack, number);
+  if (!runId) return undefined;
+  const events = await h.stack.services!.ledger.events(runId);
+  if (!events.some((e) => e.type === 'run.finished')) return undefined;
+  return progress(h.stack, number)?.includes(status) ? true : undefined;
+};
 
 describe('deploy stage', () => {
   let h: Harness | undefined;
@@ -183,8 +189,7 @@ describe('deploy stage', () => {
 
     // The second change breaks production's health.
     const bad = await mergeChange(stack);
-    target.broken.add(bad.sha);
-    target.control.hookStatus = (call) => (call.body.environment === 'production' ? 200 : 200);
+    target.broken.add(`production@${bad.sha}`);
     green(stack, bad.sha);
     await waitFor('the run to fail', runEnded(h, bad.number, '❌ Failed'), 60_000);
     const rollbackCall = target.calls.find((c) => c.body.action === 'rollback');
@@ -210,7 +215,7 @@ describe('deploy stage', () => {
 
     // A third change is broken too, and now the rollback hook fails: exactly one incident issue.
     const worse = await mergeChange(stack);
-    target.broken.add(worse.sha);
+    target.broken.add(`production@${worse.sha}`);
     target.control.hookStatus = (call) => (call.body.action === 'rollback' ? 500 : 200);
     green(stack, worse.sha);
     await waitFor('the run to fail', runEnded(h, worse.number, '❌ Failed'), 60_000);
