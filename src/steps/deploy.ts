@@ -64,6 +64,7 @@ export const deploy: StepImpl<RunContext> = {
       await manualRollback(ctx, d);
       return undefined;
     }
+    if (!d.rolloutStarted && d.index === 0) await resumeFromLedger(ctx, d);
     const env = d.environments[d.index];
     if (!env) return undefined;
     const repo = repoOf(ctx);
@@ -176,6 +177,22 @@ export const deploy: StepImpl<RunContext> = {
     return undefined;
   },
 };
+
+/**
+ * A resumed run (its worker died) goes on where the ledger says: environments already verified are
+ * not deployed again, and a run that had started rolling out can no longer be superseded.
+ */
+async function resumeFromLedger(ctx: RunContext, d: DeployRunState): Promise<void> {
+  const events = await ctx.services.ledger.events(ctx.runId);
+  if (events.some((e) => e.type === 'deploy.started')) d.rolloutStarted = true;
+  const done = new Set(
+    events.filter((e) => e.type === 'deploy.succeeded' && e.sha === d.sha).map((e) => String(e.environment)),
+  );
+  while (d.index < d.environments.length && done.has(d.environments[d.index]!.config.name)) {
+    d.environments[d.index]!.state = 'succeeded';
+    d.index += 1;
+  }
+}
 
 /** `/droid rollback [environment]`: restores the last good SHA before the live one, now. */
 async function manualRollback(ctx: RunContext, d: DeployRunState): Promise<void> {
