@@ -226,6 +226,31 @@ describe('deploy stage', () => {
     expect(incidents[0]!.title).toContain('production');
   });
 
+  it('checks that never finish: the gate times out naming them, nothing deployed', async () => {
+    h = await start();
+    const { stack, target } = h;
+    const yaml = deployYaml(target)
+      .replace('requireChecks: [ci]', 'requireChecks: [ci, e2e]')
+      .replace('gateTimeoutMinutes: 60', 'gateTimeoutMinutes: 1');
+    await stack.forge.commit(stack.repo.full, {
+      files: { '.droidworks.yml': yaml },
+      message: 'deploy config',
+    });
+    const pr = await mergeChange(stack);
+    green(stack, pr.sha);
+    stack.forge.addCheckRun(stack.repo.full, pr.sha, {
+      name: 'e2e',
+      status: 'in_progress',
+      as: 'droidworks[bot]',
+    });
+    await waitFor('the gate to time out', runEnded(h, pr.number, '❌ Failed'), 120_000, 1000);
+    const body = progress(stack, pr.number)!;
+    expect(body).toContain('the gate timed out after 1 minutes; never finished: e2e (in_progress)');
+    expect(body).toContain('**Gate:** timed out');
+    expect(deployments(stack)).toHaveLength(0);
+    expect(target.calls).toHaveLength(0);
+  });
+
   it('bad config: one comment naming every problem, no deployment', async () => {
     h = await start({ DROIDWORKS_DEPLOY_ALLOW_HOSTS: 'deploy.example.com' });
     const { stack, target } = h;
