@@ -12,6 +12,7 @@ import { createRepoSetupLoader } from '../engine/repo-setup.js';
 import { createWorkspaceManager } from '../workspace/workspace-manager.js';
 import type { Redis } from 'ioredis';
 import { createDeployServices } from '../deploy/deploy-services.js';
+import { dockerDeployRunner } from './deploy-runner.js';
 
 /** The web address git clones from, derived from the API URL (github.com, or GHES `/api/v3`). */
 export function gitBaseUrl(apiUrl: string): string {
@@ -73,6 +74,10 @@ export function createContext(
       prefix: config.queuePrefix,
       env: config.deploy,
       runnerImage: config.sandbox.image,
+      runContainer:
+        config.sandbox.backend === 'docker'
+          ? dockerDeployRunner(config, github, (owner, repo) => `${gitBase}/${owner}/${repo}.git`)
+          : undefined,
     }),
   };
 }

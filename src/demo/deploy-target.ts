@@ -26,6 +26,7 @@ export async function startDeployTarget(secret: string) {
   const deployed = new Map<string, string>();
   const broken = new Set<string>();
   const calls: HookCall[] = [];
+  const commandCalls: Array<{ environment: string; sha: string; file?: string; receivedAt: number }> = [];
   const rejected: string[] = [];
   const inFlight = new Map<string, number>();
   let maxInFlight = 0;
@@ -74,6 +75,19 @@ export async function startDeployTarget(secret: string) {
       }
       return;
     }
+    // A plain endpoint for `command` deployers: bearer token = the secret, JSON { environment, sha, file }.
+    if (req.method === 'POST' && url.pathname === '/command') {
+      if (req.headers.authorization !== `Bearer ${secret}`) {
+        rejected.push(raw.toString('utf8'));
+        res.writeHead(401).end('bad token');
+        return;
+      }
+      const body = JSON.parse(raw.toString('utf8')) as { environment: string; sha: string; file?: string };
+      commandCalls.push({ ...body, receivedAt: Date.now() });
+      deployed.set(body.environment, body.sha);
+      res.writeHead(200).end('deployed');
+      return;
+    }
     const health = /^\/([^/]+)\/healthz$/.exec(url.pathname);
     if (req.method === 'GET' && health) {
       const env = health[1] ?? '';
@@ -99,6 +113,7 @@ export async function startDeployTarget(secret: string) {
     hookUrl: `${url}/hook`,
     healthUrl: (environment: string) => `${url}/${environment}/healthz`,
     calls,
+    commandCalls,
     rejected,
     deployed,
     broken,

@@ -99,3 +99,24 @@ export async function showDeploy(ctx: RunContext, d: DeployRunState, force = tru
 }
 
 export const repoOf = (ctx: RunContext) => ({ owner: ctx.job.repo.owner, repo: ctx.job.repo.name });
+
+/** Options of `verifyHealth` for this run: allowed hosts, and `health.command` run in a deploy container. */
+export function healthOptions(ctx: RunContext, d: DeployRunState, sha: string) {
+  const run = d.services.runContainer;
+  return {
+    allowHosts: d.services.env.allowHosts,
+    signal: ctx.signal,
+    command: run
+      ? (command: string, signal: AbortSignal) =>
+          run({
+            repo: repoOf(ctx),
+            sha,
+            image: d.services.runnerImage,
+            command,
+            env: {},
+            timeoutMs: 60_000,
+            signal,
+          })
+      : undefined,
+  };
+}

@@ -5,7 +5,13 @@ import type { RunContext } from '../engine/run-context.js';
 import type { StepImpl } from '../engine/run-steps.js';
 import { commentMarker } from '../github/types.js';
 import { redact } from '../util/redact.js';
-import { repoOf, showDeploy, type DeployRunState, type EnvironmentProgress } from './deploy-state.js';
+import {
+  healthOptions,
+  repoOf,
+  showDeploy,
+  type DeployRunState,
+  type EnvironmentProgress,
+} from './deploy-state.js';
 
 export const INCIDENT_LABEL = 'droid:incident';
 
@@ -87,10 +93,7 @@ export async function rollbackEnvironment(
   let ok = result.ok;
   let detail = `rollback hook: ${result.summary}`;
   if (ok && env.config.health) {
-    const health = await verifyHealth(env.config.health, {
-      allowHosts: d.services.env.allowHosts,
-      signal: ctx.signal,
-    });
+    const health = await verifyHealth(env.config.health, healthOptions(ctx, d, good.sha));
     ok = health.healthy;
     detail += `; health after rollback: ${health.reason}`;
   }

@@ -1,7 +1,7 @@
 import { verifyHealth, type ProbeResult } from '../deploy/verify-health.js';
 import type { RunContext } from '../engine/run-context.js';
 import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
-import { deployStateOf, repoOf, showDeploy } from './deploy-state.js';
+import { deployStateOf, healthOptions, repoOf, showDeploy } from './deploy-state.js';
 
 const line = (p: ProbeResult): string =>
   `${p.ok ? '✅' : '❌'} ${new Date(p.at).toISOString().slice(11, 19)} ${p.detail}`;
@@ -24,8 +24,7 @@ export const verify: StepImpl<RunContext> = {
       env.state = 'verifying';
       env.health = [];
       const outcome = await verifyHealth(health, {
-        allowHosts: d.services.env.allowHosts,
-        signal: ctx.signal,
+        ...healthOptions(ctx, d, d.sha),
         onProbe: async (p) => {
           env.health = [...(env.health ?? []), line(p)].slice(-10);
           await showDeploy(ctx, d, false);
@@ -77,7 +76,7 @@ export const verify: StepImpl<RunContext> = {
       if (health) {
         const soak = await verifyHealth(
           { ...health, successes: Number.MAX_SAFE_INTEGER, timeoutSec: env.config.soakSec },
-          { allowHosts: d.services.env.allowHosts, signal: ctx.signal },
+          healthOptions(ctx, d, d.sha),
         );
         if (soak.reason.includes('consecutive failing')) {
           env.state = 'failed';

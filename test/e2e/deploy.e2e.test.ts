@@ -4,6 +4,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startDeployTarget, type DeployTarget } from '../../src/demo/deploy-target.js';
 import { startStack, type Stack } from '../../src/demo/start-stack.js';
 import { createLogger } from '../../src/util/logger.js';
+import { describeDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait-for.js';
 
 const redisUrl = inject('redisUrl');
@@ -345,5 +346,65 @@ describe('deploy stage', () => {
     expect(target.calls.map((c) => c.body.sha)).toEqual([newer.sha, newer.sha]);
     expect(target.maxInFlight).toBe(1);
     expect(deployments(stack).filter((d) => d.sha === older.sha)).toHaveLength(0);
+  });
+});
+
+describeDocker('deploy stage: command deployer in Docker', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stack.close();
+    await h?.target.close();
+    h = undefined;
+  });
+
+  it('runs the command in a fresh container at the SHA, with only its named secret, on the host network', async () => {
+    h = await start({
+      DROIDWORKS_SANDBOX: 'docker',
+      DROIDWORKS_DEPLOY_NETWORK: 'host',
+      DROIDWORKS_SECRET_DEPLOY_TOKEN: SECRET,
+      DROIDWORKS_SECRET_OTHER: 'other-secret-value',
+    });
+    const { stack, target } = h;
+    const script = `const fs = require('node:fs');
+const env = process.env;
+fetch('${target.url}/command', {
+  method: 'POST',
+  headers: { authorization: 'Bearer ' + env.DEPLOY_TOKEN },
+  body: JSON.stringify({
+    environment: env.DROIDWORKS_ENVIRONMENT,
+    sha: env.DROIDWORKS_SHA,
+    file: fs.readFileSync('version.txt', 'utf8').trim() + ' other=' + (env.OTHER ?? 'none') + ' gh=' + (env.GITHUB_PRIVATE_KEY ? 'leaked' : 'none'),
+  }),
+}).then((r) => { console.log('deploy answered', r.status, 'token', env.DEPLOY_TOKEN); process.exit(r.ok ? 0 : 1); });
+`;
+    await stack.forge.commit(stack.repo.full, {
+      message: 'deploy config',
+      files: {
+        'deploy.js': script,
+        'version.txt': 'v1\n',
+        '.droidworks.yml': `deploy:
+  requireChecks: [ci]
+  environments:
+    - name: staging
+      deployer:
+        command: { run: node deploy.js, secrets: [DEPLOY_TOKEN] }
+      health: { url: "${target.healthUrl('staging')}", intervalSec: 0.2, successes: 2, failures: 2, timeoutSec: 20 }
+`,
+      },
+    });
+    const pr = await mergeChange(stack);
+    green(stack, pr.sha);
+    await waitFor('the run to succeed', runEnded(h, pr.number, '✅ Done'), 120_000);
+    expect(target.commandCalls).toEqual([
+      expect.objectContaining({ environment: 'staging', sha: pr.sha, file: 'v1 other=none gh=none' }),
+    ]);
+    expect(statesOf(stack, pr.sha, 'staging')).toEqual([['in_progress', 'success']]);
+    const events = await stack.services!.ledger.events(runIdOf(stack, pr.number)!);
+    expect(events.find((e) => e.type === 'deploy.deployer')).toMatchObject({
+      ok: true,
+      summary: '`node deploy.js` exited 0',
+    });
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+    expect(h.logs.join('')).not.toContain(SECRET);
   });
 });
