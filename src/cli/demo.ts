@@ -1,6 +1,8 @@
 import { loadConfig } from '../config/load-config.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
 import { startStack } from '../demo/start-stack.js';
+import { startDeployTarget } from '../demo/deploy-target.js';
+import { deployAct, demoHookSecret } from './demo-deploy.js';
 import type { RunEvent } from '../engine/ledger.js';
 import { createModelRouter } from '../models/router.js';
 import { createScriptedProvider } from '../models/scripted-provider.js';
@@ -13,7 +15,7 @@ const say = (text: string): void => console.log(`\x1b[36m[demo]\x1b[0m ${text}`)
  * and a failing test, and droidworks pointed at it. Labels the sample issue through a real signed
  * webhook and narrates the run until the PR is open and its tests pass.
  */
-export async function runDemo(o: { keep: boolean }): Promise<number> {
+export async function runDemo(o: { keep: boolean; deploy?: boolean }): Promise<number> {
   const env = process.env;
   const realKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
@@ -43,6 +45,10 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
     models = createModelRouter(roles, { providers: { openai: scripted }, logger });
   }
 
+  // --deploy: a loopback service under deploy, its hook signed with a server-side secret.
+  const hookSecret = o.deploy ? demoHookSecret() : undefined;
+  const target = hookSecret ? await startDeployTarget(hookSecret) : undefined;
+  if (hookSecret) extraEnv.DROIDWORKS_SECRET_DEMO_HOOK = hookSecret;
   say('Starting Redis, a local GitHub-compatible forge and droidworks (gateway + worker)…');
   const stack = await startStack({ logger, redisUrl: env.REDIS_URL, env: extraEnv, models });
   try {
@@ -93,13 +99,15 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
     say(
       'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.',
     );
+    const deployed = done && pr && target ? await deployAct(stack, target, pr.number) : true;
     if (o.keep) {
       say('Running until Ctrl-C (--keep).');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
-    return done ? 0 : 1;
+    return done && deployed ? 0 : 1;
   } finally {
     await stack.close();
+    await target?.close();
   }
 }
 

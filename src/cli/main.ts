@@ -149,9 +149,13 @@ program
   .command('demo')
   .description('a local forge, the embedded Redis and droidworks: label an issue and watch a PR appear')
   .option('--keep', 'keep running after the PR is open (to browse the forge)')
-  .action(async (opts: { keep?: boolean }) => {
+  .option(
+    '--deploy',
+    'then merge the PR and deploy it to staging and production; a broken change is rolled back',
+  )
+  .action(async (opts: { keep?: boolean; deploy?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    process.exitCode = await runDemo({ keep: opts.keep === true });
+    process.exitCode = await runDemo({ keep: opts.keep === true, deploy: opts.deploy === true });
   });
 
 try {
