@@ -26,7 +26,7 @@ export class DeployLock {
     return `${this.prefix}:deploy:lock:${repo.toLowerCase()}:${environment}`;
   }
 
-  /** Who holds the lock now (the run id), if anyone. */
+  /** Who holds the lock now (`<runId>/<attempt token>`), if anyone. */
   holder(repo: string, environment: string): Promise<string | null> {
     return this.redis.get(this.key(repo, environment));
   }
@@ -35,11 +35,7 @@ export class DeployLock {
   async tryAcquire(repo: string, environment: string, owner: string): Promise<HeldLock | undefined> {
     const key = this.key(repo, environment);
     const got = await this.redis.set(key, owner, 'PX', this.ttlMs, 'NX');
-    if (got !== 'OK') {
-      // A resumed run may take back its own lock.
-      if ((await this.redis.get(key)) !== owner) return undefined;
-      await this.redis.pexpire(key, this.ttlMs);
-    }
+    if (got !== 'OK') return undefined;
     const lost = new AbortController();
     const timer = setInterval(
       () => {

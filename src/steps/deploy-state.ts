@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DeployConfig, DeployEnvironmentConfig } from '../config/deploy-config.js';
 import type { DeployServices } from '../deploy/deploy-services.js';
 import type { HeldLock } from '../deploy/deploy-lock.js';
@@ -23,6 +24,8 @@ export interface DeployRunState {
   readonly sha: string;
   readonly seq: number;
   readonly repoFull: string;
+  /** Holder name of this attempt's deploy locks: a resumed attempt waits for a dead one's to expire. */
+  readonly lockOwner: string;
   /** Environments this run deploys, in order. */
   readonly environments: EnvironmentProgress[];
   /** Index of the environment being deployed. */
@@ -69,6 +72,7 @@ export function deployStateOf(ctx: RunContext, step: string): DeployRunState {
     sha: request.sha ?? '',
     seq: request.seq,
     repoFull: `${ctx.job.repo.owner}/${ctx.job.repo.name}`,
+    lockOwner: `${ctx.runId}/${randomBytes(6).toString('hex')}`,
     environments: forRollback.map((c) => ({ config: c, state: 'pending' })),
     index: 0,
     rolloutStarted: false,

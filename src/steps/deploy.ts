@@ -101,7 +101,7 @@ export const deploy: StepImpl<RunContext> = {
 
     env.state = 'waiting_lock';
     await showDeploy(ctx, d, false);
-    const got = await d.services.lock.acquire(d.repoFull, name, ctx.runId, {
+    const got = await d.services.lock.acquire(d.repoFull, name, d.lockOwner, {
       signal: ctx.signal,
       giveUp: async () => (d.rolloutStarted ? undefined : newerLiveRun(ctx, d)),
     });
@@ -198,7 +198,7 @@ async function resumeFromLedger(ctx: RunContext, d: DeployRunState): Promise<voi
 async function manualRollback(ctx: RunContext, d: DeployRunState): Promise<void> {
   const env = d.environments[0]!;
   const name = env.config.name;
-  const got = await d.services.lock.acquire(d.repoFull, name, ctx.runId, { signal: ctx.signal });
+  const got = await d.services.lock.acquire(d.repoFull, name, d.lockOwner, { signal: ctx.signal });
   if ('gaveUp' in got) return;
   d.lock = got.lock;
   try {

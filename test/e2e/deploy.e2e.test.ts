@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -17,7 +18,10 @@ interface Harness {
 }
 
 /** The product on loopback (no Docker: webhook deployers only) plus the service under deploy. */
-async function start(env: Record<string, string> = {}): Promise<Harness> {
+async function start(
+  env: Record<string, string> = {},
+  options: { noWorker?: boolean; lockDurationMs?: number } = {},
+): Promise<Harness> {
   const target = await startDeployTarget(SECRET);
   const logs: string[] = [];
   const logger = createLogger({
@@ -33,6 +37,7 @@ async function start(env: Record<string, string> = {}): Promise<Harness> {
     logger,
     redisUrl,
     env: { DROIDWORKS_SANDBOX: 'process', DROIDWORKS_SECRET_DEPLOY_HOOK: SECRET, ...env },
+    ...options,
   });
   return { stack, target, logs };
 }
@@ -250,6 +255,46 @@ describe('deploy stage', () => {
     expect(body).toContain('**Gate:** timed out');
     expect(deployments(stack)).toHaveLength(0);
     expect(target.calls).toHaveLength(0);
+  });
+
+  it('a worker SIGKILLed mid-deploy: the run resumes, reuses its deployment, never two deployer calls at once', async () => {
+    h = await start({}, { noWorker: true, lockDurationMs: 4000 });
+    const { stack, target } = h;
+    await stack.forge.commit(stack.repo.full, {
+      files: { '.droidworks.yml': deployYaml(target) },
+      message: 'deploy config',
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-child.ts'], {
+      env: { ...process.env, ...stack.env, TEST_LOCK_MS: '4000' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('worker ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+      });
+      // The first staging deploy hangs long enough to kill its worker while the call is in flight.
+      target.control.hookDelayMs = 3000;
+      const pr = await mergeChange(stack);
+      green(stack, pr.sha);
+      await waitFor('the first deployer call', () => target.calls[0], 60_000);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      target.control.hookDelayMs = 0;
+
+      await stack.startWorker();
+      await waitFor('the resumed run to succeed', runEnded(h, pr.number, '✅ Done'), 120_000);
+      expect(target.maxInFlight).toBe(1);
+      expect(target.calls.filter((c) => c.body.environment === 'staging')).toHaveLength(2);
+      expect(deployments(stack).filter((d) => d.environment === 'staging')).toHaveLength(1);
+      expect(statesOf(stack, pr.sha, 'production')).toEqual([['in_progress', 'success']]);
+      const events = await stack.services!.ledger.events(runIdOf(stack, pr.number)!);
+      expect(
+        events.filter((e) => e.type === 'deploy.started' && e.environment === 'staging').map((e) => e.reused),
+      ).toEqual([false, true]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('bad config: one comment naming every problem, no deployment', async () => {
