@@ -152,16 +152,26 @@ async function enqueueDeploy(
     queuedAt: Date.now(),
     deploy: { action: request.action, sha: request.sha, environment: request.environment, seq },
   };
-  const result = await deps.runs.enqueue(data);
-  if (!result.added && result.runId !== runId) {
-    await deps.github.createComment(
-      issue,
-      `A droidworks run is already ${result.state === 'active' ? 'running' : 'queued'} here (\`${result.runId}\`); the ${request.action} waits for nothing: try again when it ends.`,
-    );
-    return { action: 'already_running', runId: result.runId };
-  }
-  if (request.sha)
-    await deploy.signals.register(`${job.repo.owner}/${job.repo.name}`, seq, runId, request.sha);
+  // The progress comment and the ledger first: a deploy run can start (and write its comment) the
+  // moment it is enqueued, and two writers that both find no comment would create two.
+  const note =
+    request.action === 'rollback'
+      ? `Rolling back ${request.environment ?? 'the last environment'}.`
+      : `Deploying \`${short(request.sha ?? '')}\`${request.environment ? ` to ${request.environment}` : ''} once CI has judged it.`;
+  const view = {
+    runId,
+    workflow,
+    steps: [],
+    tokens: 0,
+    costUsd: 0,
+    commandPrefix: deps.commandPrefix,
+    dashboardUrl: deps.dashboardUrl?.(runId),
+  };
+  const { comment } = await deps.github.upsertComment(
+    issue,
+    progressMarker(runId),
+    renderProgress({ ...view, status: 'queued', note }),
+  );
   await deps.ledger.setState(runId, {
     status: 'queued',
     workflow,
@@ -175,25 +185,23 @@ async function enqueueDeploy(
     deliveryId: job.deliveryId,
     deploy: { action: request.action, sha: request.sha ?? null, environment: request.environment ?? null },
   });
-  await deps.github.upsertComment(
-    issue,
-    progressMarker(runId),
-    renderProgress({
-      runId,
-      status: 'queued',
-      workflow,
-      steps: [],
-      tokens: 0,
-      costUsd: 0,
-      queuePosition: result.position,
-      commandPrefix: deps.commandPrefix,
-      dashboardUrl: deps.dashboardUrl?.(runId),
-      note:
-        request.action === 'rollback'
-          ? `Rolling back ${request.environment ?? 'the last environment'}.`
-          : `Deploying \`${short(request.sha ?? '')}\`${request.environment ? ` to ${request.environment}` : ''} once CI has judged it.`,
-    }),
-  );
+  if (request.sha)
+    await deploy.signals.register(`${job.repo.owner}/${job.repo.name}`, seq, runId, request.sha);
+  const result = await deps.runs.enqueue(data);
+  if (!result.added && result.runId !== runId) {
+    await deploy.signals.unregister(`${job.repo.owner}/${job.repo.name}`, runId, request.sha ?? '');
+    await deps.ledger.setState(runId, { status: 'cancelled' });
+    await deploy.github.updateComment(
+      repo,
+      comment.id,
+      renderProgress({
+        ...view,
+        status: 'cancelled',
+        note: `Not started: a droidworks run is already ${result.state === 'active' ? 'running' : 'queued'} here (\`${result.runId}\`). Try again when it ends.`,
+      }),
+    );
+    return { action: 'already_running', runId: result.runId };
+  }
   log.info({ runId, workflow, sha: request.sha, action: request.action }, 'deploy run queued');
   return { action: 'started', runId };
 }

@@ -143,9 +143,11 @@ async function report(
   const body = redact(
     [
       marker,
-      `### ${outcome === 'restored' ? '↩️' : '🔥'} Deploy of \`${failing.sha.slice(0, 12)}\` to \`${name}\` failed`,
+      d.action === 'rollback'
+        ? `### ${outcome === 'restored' ? '↩️' : '🔥'} Rollback of \`${name}\` from \`${failing.sha.slice(0, 12)}\``
+        : `### ${outcome === 'restored' ? '↩️' : '🔥'} Deploy of \`${failing.sha.slice(0, 12)}\` to \`${name}\` failed`,
       '',
-      `**What failed:** ${failing.reason}`,
+      d.action === 'rollback' ? `**Why:** ${failing.reason}` : `**What failed:** ${failing.reason}`,
       ...health,
       '',
       `**Rollback:** ${

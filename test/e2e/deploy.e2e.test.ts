@@ -368,6 +368,35 @@ describe('deploy stage', () => {
     expect(statesOf(stack, head, 'production')).toEqual([['in_progress', 'success']]);
   });
 
+  it('/droid rollback production restores the previous good SHA now', async () => {
+    h = await start();
+    const { stack, target } = h;
+    await stack.forge.commit(stack.repo.full, {
+      files: { '.droidworks.yml': deployYaml(target) },
+      message: 'deploy config',
+    });
+    const first = await mergeChange(stack);
+    green(stack, first.sha);
+    await waitFor('the first deploy', runEnded(h, first.number, '✅ Done'), 60_000);
+    const second = await mergeChange(stack);
+    green(stack, second.sha);
+    await waitFor('the second deploy', runEnded(h, second.number, '✅ Done'), 60_000);
+    expect(target.deployed.get('production')).toBe(second.sha);
+
+    stack.forge.comment(stack.repo.full, second.number, '/droid rollback production', 'alice');
+    const call = await waitFor('the rollback hook', () =>
+      target.calls.find((c) => c.body.action === 'rollback'),
+    );
+    expect(call.body).toMatchObject({ environment: 'production', sha: first.sha, previousSha: second.sha });
+    await waitFor('production back on the first SHA', () =>
+      deployments(stack).find((d) => d.id === call.body.deploymentId)?.statuses[0]?.state === 'success'
+        ? true
+        : undefined,
+    );
+    expect(target.deployed.get('production')).toBe(first.sha);
+    expect(target.calls.filter((c) => c.body.action === 'rollback')).toHaveLength(1);
+  });
+
   it('two merges in quick succession: serialized, the older superseded', async () => {
     h = await start();
     const { stack, target } = h;
