@@ -11,6 +11,8 @@ export interface ProbeResult {
 
 export interface HealthOutcome {
   readonly healthy: boolean;
+  /** How it was decided: enough passes, enough consecutive failures, or time ran out. */
+  readonly by: 'successes' | 'failures' | 'timeout';
   /** Why it was called: `3 consecutive passes`, `3 consecutive failures`, `no 3 passes within 120 s`. */
   readonly reason: string;
   /** The last probes (at most 10), oldest first. */
@@ -129,12 +131,25 @@ export async function verifyHealth(
       passes = 0;
     }
     if (passes >= h.successes)
-      return { healthy: true, reason: `${passes} consecutive passing probes`, probes, decidedAt: Date.now() };
+      return {
+        healthy: true,
+        by: 'successes',
+        reason: `${passes} consecutive passing probes`,
+        probes,
+        decidedAt: Date.now(),
+      };
     if (fails >= h.failures)
-      return { healthy: false, reason: `${fails} consecutive failing probes`, probes, decidedAt: Date.now() };
+      return {
+        healthy: false,
+        by: 'failures',
+        reason: `${fails} consecutive failing probes`,
+        probes,
+        decidedAt: Date.now(),
+      };
     if (Date.now() + h.intervalSec * 1000 > deadline)
       return {
         healthy: false,
+        by: 'timeout',
         reason: `not ${h.successes} consecutive passing probes within ${h.timeoutSec} s`,
         probes,
         decidedAt: Date.now(),

@@ -78,7 +78,7 @@ export const verify: StepImpl<RunContext> = {
           { ...health, successes: Number.MAX_SAFE_INTEGER, timeoutSec: env.config.soakSec },
           healthOptions(ctx, d, d.sha),
         );
-        if (soak.reason.includes('consecutive failing')) {
+        if (soak.by === 'failures') {
           env.state = 'failed';
           d.failed = {
             environment: env,
