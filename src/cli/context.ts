@@ -11,6 +11,8 @@ import { builtinWorkflowsDir } from '../workflows/load-workflows.js';
 import { createRepoSetupLoader } from '../engine/repo-setup.js';
 import { createWorkspaceManager } from '../workspace/workspace-manager.js';
 import type { Redis } from 'ioredis';
+import { createDeployServices } from '../deploy/deploy-services.js';
+import { dockerDeployRunner } from './deploy-runner.js';
 
 /** The web address git clones from, derived from the API URL (github.com, or GHES `/api/v3`). */
 export function gitBaseUrl(apiUrl: string): string {
@@ -40,6 +42,7 @@ export function createContext(
     config.dashboardPassword,
     config.models.openai.apiKey,
     config.models.anthropic.apiKey,
+    ...Object.values(config.deploy.secrets),
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
   return {
     config,
@@ -66,5 +69,15 @@ export function createContext(
       ? (runId) => `${config.publicUrl}/runs/${encodeURIComponent(runId)}`
       : undefined,
     secrets,
+    deploy: createDeployServices({
+      redis,
+      prefix: config.queuePrefix,
+      env: config.deploy,
+      runnerImage: config.sandbox.image,
+      runContainer:
+        config.sandbox.backend === 'docker'
+          ? dockerDeployRunner(config, github, (owner, repo) => `${gitBase}/${owner}/${repo}.git`)
+          : undefined,
+    }),
   };
 }

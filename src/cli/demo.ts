@@ -7,6 +7,8 @@ import { loadConfig } from '../config/load-config.js';
 import type { Forge } from '../forge/start-forge.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
 import { startStack } from '../demo/start-stack.js';
+import { startDeployTarget } from '../demo/deploy-target.js';
+import { deployAct, demoHookSecret } from './demo-deploy.js';
 import type { RunEvent } from '../engine/ledger.js';
 import { createModelRouter } from '../models/router.js';
 import { createScriptedProvider } from '../models/scripted-provider.js';
@@ -22,6 +24,8 @@ const say = (text: string): void => console.log(`\x1b[36m[demo]\x1b[0m ${text}`)
 export async function runDemo(o: {
   /** Keep the forge and the dashboard up after the PR is open, until Ctrl-C. */
   keep: boolean;
+  /** Then merge the PR and deploy it through staging and production (a broken change rolled back). */
+  deploy?: boolean;
 }): Promise<number> {
   const env = process.env;
   const realKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
@@ -52,6 +56,10 @@ export async function runDemo(o: {
     models = createModelRouter(roles, { providers: { openai: scripted }, logger });
   }
 
+  // --deploy: a loopback service under deploy, its hook signed with a server-side secret.
+  const hookSecret = o.deploy ? demoHookSecret() : undefined;
+  const target = hookSecret ? await startDeployTarget(hookSecret) : undefined;
+  if (hookSecret) extraEnv.DROIDWORKS_SECRET_DEMO_HOOK = hookSecret;
   say('Starting Redis, a local GitHub-compatible forge and droidworks (gateway + worker)…');
   // Ctrl-C at any point stops the stack (Redis, forge, sandboxes) instead of killing the process around it.
   const interrupted = new AbortController();
@@ -120,6 +128,7 @@ export async function runDemo(o: {
     say(
       'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github (README: "Running it for real").',
     );
+    const deployed = done && pr && target ? await deployAct(stack, target, pr.number) : true;
     if (o.keep) {
       say(
         'The forge and the dashboard keep running until Ctrl-C (`droidworks demo --exit` ends here instead).',
@@ -127,9 +136,10 @@ export async function runDemo(o: {
       if (!interrupted.signal.aborted)
         await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve()));
     }
-    return done ? 0 : 1;
+    return done && deployed ? 0 : 1;
   } finally {
     await stack.close();
+    await target?.close();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }

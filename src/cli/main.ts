@@ -157,11 +157,15 @@ program
   .description('a local forge, the embedded Redis and droidworks: label an issue and watch a PR appear')
   .option('--exit', 'exit once the PR is open (default when stdout is not a terminal)')
   .option('--keep', 'keep running after the PR is open even when stdout is not a terminal')
+  .option(
+    '--deploy',
+    'then merge the PR and deploy it to staging and production; a broken change is rolled back',
+  )
   .addHelpText('after', HELP.demo!)
-  .action(async (opts: { exit?: boolean; keep?: boolean }) => {
+  .action(async (opts: { exit?: boolean; keep?: boolean; deploy?: boolean }) => {
     const { runDemo } = await import('./demo.js');
     const keep = opts.exit ? false : opts.keep === true || process.stdout.isTTY === true;
-    process.exitCode = await runDemo({ keep });
+    process.exitCode = await runDemo({ keep, deploy: opts.deploy === true });
   });
 
 const evalCommand = program

@@ -81,6 +81,9 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
         logger,
         dashboardUrl: services.dashboardUrl,
         approve: (subject, by) => approvals.approve(subject, by),
+        deploy: services.deploy
+          ? { github: services.github, signals: services.deploy.signals, env: config.deploy }
+          : undefined,
       });
     },
   });

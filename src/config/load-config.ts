@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { readDeployEnv, type DeployEnv } from './deploy-env.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 
 /** Model roles a workflow step can ask for. */
@@ -88,6 +89,8 @@ export interface Config {
   readonly worktreeSpares: number;
   /** Port of the worker's `/metrics`, `/healthz` and `/readyz` (on `HOST`); unset: none. */
   readonly workerMetricsPort: number | undefined;
+  /** Deploy secrets, allowed hosts and network (`src/config/deploy-env.ts`). */
+  readonly deploy: DeployEnv;
 }
 
 export interface LoadConfigOptions {
@@ -303,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     auth = { kind: 'token', token: e.GITHUB_TOKEN };
   }
 
+  const deploy = readDeployEnv(cleaned, problems);
   problems.push(
     ...missingRequired(
       options.require,
@@ -362,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     worktreeSpares: e.DROIDWORKS_WORKTREE_SPARES,
     workerMetricsPort: e.DROIDWORKS_WORKER_METRICS_PORT,
     git: { authorName: e.DROIDWORKS_GIT_AUTHOR_NAME, authorEmail: e.DROIDWORKS_GIT_AUTHOR_EMAIL },
+    deploy,
   };
 }
 

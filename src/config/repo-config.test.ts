@@ -47,9 +47,10 @@ deploy:
   environments:
     - name: staging
       url: https://staging.example.com
+      deployer: { webhook: { url: https://deploy.example.com/hook, secret: DEPLOY_HOOK } }
       health: { url: https://staging.example.com/healthz }
-      strategy: compose
     - name: production
+      deployer: { command: ./deploy.sh }
       requireApproval: true
 `;
 
@@ -84,16 +85,37 @@ describe('parseRepoConfig', () => {
       onTestsFailing: 'none',
       labels: { done: 'shipped', failed: 'needs-human' },
       deploy: {
+        on: 'merge',
         requireChecks: ['ci/build'],
+        gateTimeoutMinutes: 60,
         environments: [
           {
             name: 'staging',
             url: 'https://staging.example.com',
-            health: { url: 'https://staging.example.com/healthz', expectStatus: 200, timeoutSec: 60 },
+            deployer: {
+              webhook: { url: 'https://deploy.example.com/hook', secret: 'DEPLOY_HOOK', timeoutSec: 300 },
+            },
+            health: {
+              url: 'https://staging.example.com/healthz',
+              expectStatus: 200,
+              intervalSec: 2,
+              successes: 3,
+              failures: 3,
+              timeoutSec: 120,
+            },
             requireApproval: false,
-            strategy: 'compose',
+            soakSec: 0,
+            autoRollback: true,
+            production: false,
           },
-          { name: 'production', requireApproval: true },
+          {
+            name: 'production',
+            deployer: { command: { run: './deploy.sh', secrets: [], timeoutSec: 600 } },
+            requireApproval: true,
+            soakSec: 0,
+            autoRollback: true,
+            production: false,
+          },
         ],
       },
     });
@@ -207,7 +229,18 @@ describe('parseRepoConfig', () => {
       'deploy:\n  environments:\n    - health: { url: "ftp://x" }',
       [
         { path: 'deploy.environments[0].name', message: 'Required' },
+        { path: 'deploy.environments[0].deployer', message: 'Required' },
         { path: 'deploy.environments[0].health.url', message: /http\(s\) URL/ },
+      ],
+    ],
+    [
+      'two deployers in one environment',
+      'deploy:\n  environments:\n    - name: staging\n      deployer: { command: ./d.sh, workflow: { file: d.yml } }',
+      [
+        {
+          path: 'deploy.environments[0].deployer',
+          message: /exactly one deployer, not workflow and command/,
+        },
       ],
     ],
     ['deploy without environments', 'deploy: {}', [{ path: 'deploy.environments', message: 'Required' }]],

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { parseYaml, validate } from './schema-problems.js';
 import { parseModelRef, type ModelRef, type ModelRole } from './load-config.js';
+import { DEPLOY_EXAMPLES, deploySchema, type DeployConfig } from './deploy-config.js';
+
+export type { DeployConfig, DeployEnvironmentConfig } from './deploy-config.js';
 
 /** Per-run limits; any one left out falls back to the server's `DROIDWORKS_MAX_*` setting. */
 export interface BudgetOverrides {
@@ -28,28 +31,6 @@ export interface ServiceConfig {
   readonly command?: readonly string[];
   /** Command run inside the service until it exits 0 before tests start. @defaultValue none (started is ready) */
   readonly health?: string;
-}
-
-/** One place a deployment goes. Extra keys are kept for the deployer (deploy stays loose). */
-export interface DeployEnvironmentConfig {
-  readonly name: string;
-  readonly url?: string;
-  readonly health?: {
-    readonly url: string;
-    /** @defaultValue 200 */
-    readonly expectStatus: number;
-    /** @defaultValue 60 */
-    readonly timeoutSec: number;
-  };
-  /** A writer must `/droid approve` before it deploys here. @defaultValue false */
-  readonly requireApproval: boolean;
-  readonly [option: string]: unknown;
-}
-
-export interface DeployConfig {
-  readonly environments: readonly DeployEnvironmentConfig[];
-  /** Check names that must be green before a deployment; none means every check on the commit. @defaultValue `[]` */
-  readonly requireChecks: readonly string[];
 }
 
 /** A repository's own settings, from `.droidworks.yml` on its default branch. */
@@ -85,7 +66,7 @@ export interface RepoConfig {
   readonly onTestsFailing: 'draft' | 'none';
   /** Labels put on the issue at the end of a run. @defaultValue `{ done: 'droid:done', failed: 'droid:failed' }` */
   readonly labels: { readonly done: string; readonly failed: string };
-  /** Deployment environments and gates. @defaultValue none (no deployments) */
+  /** Deployment environments and gates (`src/config/deploy-config.ts`). @defaultValue none (no deployments) */
   readonly deploy?: DeployConfig;
 }
 
@@ -144,31 +125,6 @@ const service = z.strictObject({
   health: command.optional(),
 });
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-
-const environment = z.looseObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a short name: letters, digits, ., _ and -'),
-  url: httpUrl.optional(),
-  health: z
-    .strictObject({
-      url: httpUrl,
-      expectStatus: int(100, 599).default(200),
-      timeoutSec: int(1, 3600).default(60),
-    })
-    .optional(),
-  requireApproval: z.boolean().default(false),
-});
-
-const deploy = z.strictObject({
-  environments: z
-    .array(environment)
-    .min(1, 'needs at least one environment')
-    .superRefine((envs, ctx) => duplicates(envs, 'environment', ctx), everyList),
-  requireChecks: z.array(z.string().min(1)).default([]),
-});
-
 export const repoConfigSchema = z.strictObject({
   image: z.string().trim().min(1, 'must not be empty').optional(),
   install: commands.default([]),
@@ -203,7 +159,7 @@ export const repoConfigSchema = z.strictObject({
   labels: z
     .strictObject({ done: label.default('droid:done'), failed: label.default('droid:failed') })
     .prefault({}),
-  deploy: deploy.optional(),
+  deploy: deploySchema.optional(),
 });
 
 const EXAMPLES: Record<string, string> = {
@@ -219,6 +175,7 @@ const EXAMPLES: Record<string, string> = {
   summarizer: 'openai:gpt-5-mini',
   onTestsFailing: 'draft',
   url: 'https://staging.example.com/healthz',
+  ...DEPLOY_EXAMPLES,
 };
 
 /**

@@ -29,7 +29,7 @@ export function decideRunEnd(input: RunEndInput): RunEndDecision {
       return { action: 'retry' };
     return { action: 'end', status: 'failed' };
   }
-  if (input.status === 'failed' || input.status === 'cancelled')
+  if (input.status === 'failed' || input.status === 'cancelled' || input.status === 'superseded')
     return { action: 'end', status: input.status };
   return { action: 'end', status: 'succeeded' };
 }

@@ -16,6 +16,7 @@ import { commentMarker, isWriter, type GitHubHost, type IssueRef } from '../gith
 import { endRun } from './end-run.js';
 import type { RunLedger } from './ledger.js';
 import { progressMarker, renderProgress } from './render-progress.js';
+import { handleDeployCommand, handleDeployEvent, type DeployIntakeDeps } from './deploy-intake.js';
 
 /** What intake needs from GitHub. */
 export type IntakeGitHub = Pick<
@@ -35,6 +36,8 @@ export interface IntakeDeps {
   readonly dashboardUrl?: (runId: string) => string | undefined;
   /** Marks a plan approved for a subject (read by the `approve` step). */
   readonly approve?: (subject: string, by: string) => Promise<void>;
+  /** The deploy stage; without it merges and CI events are only recorded. */
+  readonly deploy?: DeployIntakeDeps;
 }
 
 export type IntakeOutcome =
@@ -69,10 +72,7 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
   const log = deps.logger.child({ deliveryId: job.deliveryId, kind: job.kind });
   const { owner, name } = job.repo;
   const subject = job.subject;
-  if (job.kind === 'merge' || job.kind === 'ci') {
-    log.info('deploy stage is not enabled in this release; event recorded only');
-    return [{ action: 'ignored', reason: 'deploy stage not enabled' }];
-  }
+  if (job.kind === 'merge' || job.kind === 'ci') return handleDeployEvent(job, deps, log);
   if (!subject) return [{ action: 'ignored', reason: 'no issue or pull request' }];
 
   const repo = { owner, repo: name };
@@ -186,7 +186,7 @@ async function runCommand(
     }
     case 'deploy':
     case 'rollback':
-      return reply(`\`${command.verb}\` is not enabled in this installation yet.`);
+      return handleDeployCommand(command.verb, command.args, job, subject, deps, log);
     case 'help':
       return reply(commandHelp(deps.commandPrefix));
   }

@@ -152,7 +152,11 @@ export function createRunProcessor(services: RunServices): RunProcessor {
         tokens: state.tokens,
         costUsd: state.costUsd,
         pullRequest: state.pullRequest?.number,
-        labels: (repoConfig ?? DEFAULT_REPO_CONFIG).labels,
+        // Workflows without the `label` permission (deploy) never touch the issue's labels.
+        labels:
+          ctx && !ctx.workflow.permissions.includes('label')
+            ? undefined
+            : (repoConfig ?? DEFAULT_REPO_CONFIG).labels,
       },
       () => progress.write(true),
     );

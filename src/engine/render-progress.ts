@@ -38,6 +38,7 @@ const STATUS_LINE: Record<ProgressView['status'], string> = {
   succeeded: '✅ Done',
   failed: '❌ Failed',
   cancelled: '🛑 Cancelled',
+  superseded: '⏭️ Superseded',
 };
 const STEP_ICON = { pending: '⬜', running: '🔄', done: '✅', failed: '❌', skipped: '➖' } as const;
 

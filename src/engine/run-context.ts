@@ -11,6 +11,8 @@ import type { RepoSetup } from './repo-setup.js';
 import type { Workspace, WorkspaceManager } from '../workspace/workspace-manager.js';
 import type { EventSink, RunLedger } from './ledger.js';
 import type { ProgressView } from './render-progress.js';
+import type { DeployServices } from '../deploy/deploy-services.js';
+import type { DeployRunState } from '../steps/deploy-state.js';
 
 /** Built once per process in `cli/` and shared by every run. */
 export interface RunServices {
@@ -28,6 +30,8 @@ export interface RunServices {
   readonly dashboardUrl?: (runId: string) => string | undefined;
   /** Secret values that must never appear in prompts, comments or logs. */
   readonly secrets: readonly string[];
+  /** The deploy stage (locks, CI wake-ups, deploy secrets); absent = deploy workflows fail with a note. */
+  readonly deploy?: DeployServices;
 }
 
 export interface TestOutcome {
@@ -64,6 +68,8 @@ export interface RunState {
   retrying?: boolean;
   error?: string;
   note?: string;
+  /** A deploy workflow's rollout (`src/steps/deploy-state.ts`). */
+  deploy?: DeployRunState;
 }
 
 export interface RunContext {

@@ -6,13 +6,20 @@ export const RUN_STATUSES = [
   'succeeded',
   'failed',
   'cancelled',
+  'superseded',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The states a run ends in; the ledger never leaves them. */
-export type FinalRunStatus = Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+export type FinalRunStatus = Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled' | 'superseded'>;
 
-const FINAL: ReadonlySet<string> = new Set<FinalRunStatus>(['succeeded', 'failed', 'cancelled']);
+/** `superseded`: a deploy run that a newer one for the same environment replaced before it deployed. */
+const FINAL: ReadonlySet<string> = new Set<FinalRunStatus>([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'superseded',
+]);
 
 export function isFinalStatus(status: string | undefined): status is FinalRunStatus {
   return status !== undefined && FINAL.has(status);

@@ -9,6 +9,7 @@ import { GitStore } from './git-store.js';
 import { RestServer, actorFromRequest } from './rest-server.js';
 import { registerAppRoutes } from './rest-app.js';
 import { registerCheckRoutes } from './rest-checks.js';
+import { ForgeActions, registerActionRoutes } from './rest-actions.js';
 import { registerIssueRoutes } from './rest-issues.js';
 import { registerPullRoutes } from './rest-pulls.js';
 import { registerRepoRoutes } from './rest-repos.js';
@@ -53,6 +54,8 @@ export interface Forge extends ForgeTestApi {
   readonly state: ForgeState;
   readonly webhooks: WebhookSender;
   readonly rest: RestServer;
+  /** GitHub Actions workflow runs (dispatch, list, complete). */
+  readonly actions: ForgeActions;
   /** Every event the forge emitted (also when no webhook URL is configured). */
   readonly events: ForgeEvent[];
   /**
@@ -88,6 +91,8 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
   registerCheckRoutes(rest.router);
   registerAppRoutes(rest.router, webhooks);
   registerManifestRoutes(rest.router, webhooks);
+  const actions = new ForgeActions(state);
+  registerActionRoutes(rest.router, actions);
   state.checkRunsRequireApp = options.checkRunsRequireApp ?? true;
   const events: ForgeEvent[] = [];
   state.onEvent((event) => {
@@ -182,6 +187,7 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
     state,
     webhooks,
     rest,
+    actions,
     events,
     failNext: (
       method: string,

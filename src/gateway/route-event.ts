@@ -29,6 +29,8 @@ interface Route {
   readonly when?: (payload: Payload, settings: RouteSettings) => string | undefined;
   /** Extra fields for the intake job. */
   readonly extract?: (payload: Payload, settings: RouteSettings) => Partial<IntakeJob>;
+  /** Accept bot senders: CI results start no agent work, they only wake waiting deploy gates. */
+  readonly fromBots?: boolean;
 }
 
 const DROID_BRANCH = /^droid\//;
@@ -107,22 +109,30 @@ export const ROUTES: readonly Route[] = [
     event: 'check_run',
     actions: ['completed'],
     kind: 'ci',
+    fromBots: true,
     extract: (p) => ({ sha: str(obj(p.check_run).head_sha), conclusion: str(obj(p.check_run).conclusion) }),
   },
   {
     event: 'check_suite',
     actions: ['completed'],
     kind: 'ci',
+    fromBots: true,
     extract: (p) => ({
       sha: str(obj(p.check_suite).head_sha),
       conclusion: str(obj(p.check_suite).conclusion),
     }),
   },
-  { event: 'status', kind: 'ci', extract: (p) => ({ sha: str(p.sha), conclusion: str(p.state) }) },
+  {
+    event: 'status',
+    kind: 'ci',
+    fromBots: true,
+    extract: (p) => ({ sha: str(p.sha), conclusion: str(p.state) }),
+  },
   {
     event: 'workflow_run',
     actions: ['completed'],
     kind: 'ci',
+    fromBots: true,
     extract: (p) => ({
       sha: str(obj(p.workflow_run).head_sha),
       conclusion: str(obj(p.workflow_run).conclusion),
@@ -135,7 +145,8 @@ export const ROUTED_EVENTS: ReadonlySet<string> = new Set(ROUTES.map((r) => r.ev
 
 /**
  * Decides what a webhook becomes: an intake job, or ignored with a reason. Pure.
- * Senders that are bots (droidworks included) never start work: no loops.
+ * Senders that are bots (droidworks included) never start work: no loops. CI results are the
+ * exception (`fromBots`): they only make waiting deploy gates read the checks again.
  */
 export function routeEvent(event: string, payload: Payload, settings: RouteSettings): RouteResult {
   const candidates = ROUTES.filter((r) => r.event === event);
@@ -154,7 +165,8 @@ export function routeEvent(event: string, payload: Payload, settings: RouteSetti
 
   const sender = obj(payload.sender);
   const login = str(sender.login);
-  if (isBot(sender, settings)) return { accepted: false, reason: `sender ${login || '(unknown)'} is a bot` };
+  if (isBot(sender, settings) && !forAction.every((r) => r.fromBots))
+    return { accepted: false, reason: `sender ${login || '(unknown)'} is a bot` };
 
   let lastReason = 'no route matched';
   for (const route of forAction) {

@@ -6,6 +6,7 @@ import { GitHubApiError, GitHubAuthError } from './errors.js';
 import { toComment, toIssue, toRepo } from './map.js';
 import { historyOps } from './history-ops.js';
 import { pullCheckOps } from './pull-check-ops.js';
+import { deploymentOps } from './deployment-ops.js';
 import { installRequestHook, type RequestHookOptions } from './request-hook.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { CommentInfo, GitHubHost, HookDeliveryInfo, RepoPermission } from './types.js';
@@ -61,6 +62,7 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
   const host: GitHubHost = {
     ...pullCheckOps(octokit, { checksAsStatuses: credentials.kind === 'token' }),
     ...historyOps(octokit),
+    ...deploymentOps(octokit),
 
     async getRepo({ owner, repo }, o) {
       return toRepo((await octokit.rest.repos.get({ owner, repo, request: { signal: o?.signal } })).data);

@@ -47,6 +47,13 @@ export const OPERATION_PERMISSIONS = {
   redeliver: {},
   // `droidworks eval mine` reads merged pull requests.
   listMergedPulls: { pull_requests: 'read' },
+  // The deploy stage: deployment history, workflow deployers, incident issues.
+  listDeploymentStatuses: { deployments: 'read' },
+  dispatchWorkflow: { actions: 'write' },
+  listWorkflowRuns: { actions: 'read' },
+  getWorkflowRun: { actions: 'read' },
+  listIssuesWithLabels: { issues: 'read' },
+  createIssue: { issues: 'write' },
 } as const satisfies Record<keyof GitHubHost, PermissionNeeds>;
 
 /** The permission (at `read`) an App needs to be sent each webhook event. */

@@ -1,5 +1,7 @@
 /** The GitHub port: everything droidworks does on GitHub, in its own small types. */
 
+import type { DeploymentOps } from './deployment-ops.js';
+
 /** Per-call options; every call also has the host's default timeout. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
@@ -201,7 +203,7 @@ export interface HookDeliveryInfo {
  * Everything droidworks does on GitHub. One implementation (`createGitHubHost`, Octokit);
  * tests point it at the forge. Every call retries transient failures and has a timeout.
  */
-export interface GitHubHost {
+export interface GitHubHost extends DeploymentOps {
   getRepo(repo: RepoRef, options?: CallOptions): Promise<RepoInfo>;
   /** The user's role on the repository; cached for a minute. */
   getPermission(repo: RepoRef, login: string, options?: CallOptions): Promise<RepoPermission>;

@@ -65,6 +65,21 @@ export const runJobSchema = z.object({
   branch: z.string().optional(),
   deliveryId: z.string().optional(),
   queuedAt: z.number(),
+  /** What a `deploy` workflow run deploys (`src/engine/deploy-intake.ts`); no secrets. */
+  deploy: z
+    .object({
+      action: z.enum(['deploy', 'rollback']),
+      /** Commit to deploy (undefined for a rollback). */
+      sha: z
+        .string()
+        .regex(/^[0-9a-f]{40}$/)
+        .optional(),
+      /** Only this environment (`/droid deploy production`); undefined = all, in order. */
+      environment: z.string().optional(),
+      /** Order of deploy runs of a repository: a newer waiting one supersedes this one. */
+      seq: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type RunJob = z.infer<typeof runJobSchema>;
 

@@ -3,11 +3,15 @@ import type { StepImpl } from '../engine/run-steps.js';
 import { approve } from './approve.js';
 import { checkout } from './checkout.js';
 import { code } from './code.js';
+import { deploy } from './deploy.js';
+import { gate } from './gate.js';
 import { plan } from './plan.js';
 import { publish } from './publish.js';
 import { report } from './report.js';
 import { review } from './review.js';
+import { rollback } from './rollback.js';
 import { test } from './test.js';
+import { verify } from './verify.js';
 
 /** Step kinds this release implements; a workflow naming another fails validation before it runs. */
 export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
@@ -19,4 +23,8 @@ export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
   review,
   publish,
   report,
+  gate,
+  deploy,
+  verify,
+  rollback,
 };
