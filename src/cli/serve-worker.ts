@@ -10,6 +10,7 @@ import { createRunQueue, startIntakeWorker, startRunWorker } from '../queue/run-
 import { startMaintenance } from '../queue/maintenance.js';
 import { createRepoSlots } from '../queue/repo-slots.js';
 import { redeliverFailed } from '../engine/redeliver-failed.js';
+import { startSchedules } from '../schedules/start-schedules.js';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -56,6 +57,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       'start-up sweep removed leftovers of dead runs',
     );
 
+  const schedules = await startSchedules({ services, connection, runs: runQueue });
   const intake = await startIntakeWorker({
     connection,
     prefix,
@@ -71,11 +73,13 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
         logger,
         dashboardUrl: services.dashboardUrl,
         approve: (subject, by) => approvals.approve(subject, by),
+        maintenance: schedules.intake,
       });
     },
   });
   const processor = createRunProcessor({
     ...services,
+    maintenance: schedules.hooks,
     waitForApproval: (s, t, signal) => approvals.wait(s, t, signal),
   });
   const runs = await startRunWorker({
@@ -115,6 +119,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
   return {
     async close() {
       await maintenance?.close();
+      await schedules.close();
       await intake.close();
       await runs.close();
       await services.sandboxes.close();

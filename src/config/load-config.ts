@@ -29,6 +29,11 @@ export interface Config {
   };
   readonly triggerLabel: string;
   readonly commandPrefix: string;
+  /**
+   * `DROIDWORKS_REPOSITORIES` (`owner/name`, lowercase): the repositories served with token auth, or
+   * the ones to narrow an App's installations to. Undefined: every installation repository (App).
+   */
+  readonly repositories: readonly string[] | undefined;
   /** Unset means: spawn an embedded redis-server. */
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
@@ -129,6 +134,25 @@ const schema = z.object({
   DROIDWORKS_BOT_LOGIN: z.string().optional(),
   DROIDWORKS_TRIGGER_LABEL: z.string().min(1).default('droid'),
   DROIDWORKS_COMMAND_PREFIX: z.string().regex(/^\S+$/, 'must be one word without spaces').default('/droid'),
+  DROIDWORKS_REPOSITORIES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[\w.-]+\/[\w.-]+$/,
+            'must be a comma-separated list of owner/name, e.g. acme/api,acme/web',
+          ),
+      ),
+    )
+    .optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -242,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     },
     triggerLabel: e.DROIDWORKS_TRIGGER_LABEL,
     commandPrefix: e.DROIDWORKS_COMMAND_PREFIX,
+    repositories: e.DROIDWORKS_REPOSITORIES,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.DROIDWORKS_QUEUE_PREFIX,
     http: { host: e.HOST, port: e.PORT },

@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { parseYaml, validate } from './schema-problems.js';
 import { parseModelRef, type ModelRef, type ModelRole } from './load-config.js';
+import {
+  limitsSchema,
+  maintenanceSchema,
+  type LimitsConfig,
+  type MaintenanceConfig,
+} from './maintenance-config.js';
 
 /** Per-run limits; any one left out falls back to the server's `DROIDWORKS_MAX_*` setting. */
 export interface BudgetOverrides {
@@ -80,6 +86,10 @@ export interface RepoConfig {
   readonly labels: { readonly done: string; readonly failed: string };
   /** Deployment environments and gates. @defaultValue none (no deployments) */
   readonly deploy?: DeployConfig;
+  /** Built-in maintenance workflows to run on a schedule, and their monthly cost ceiling. */
+  readonly maintenance: MaintenanceConfig;
+  /** Droid maintenance PRs per repository (open at once, opened per day). */
+  readonly limits: LimitsConfig;
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -195,6 +205,8 @@ const repoConfigSchema = z.strictObject({
     .strictObject({ done: label.default('droid:done'), failed: label.default('droid:failed') })
     .prefault({}),
   deploy: deploy.optional(),
+  maintenance: maintenanceSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
 });
 
 const EXAMPLES: Record<string, string> = {
@@ -210,6 +222,8 @@ const EXAMPLES: Record<string, string> = {
   summarizer: 'openai:gpt-5-mini',
   onTestsFailing: 'draft',
   url: 'https://staging.example.com/healthz',
+  update: 'minor',
+  group: 'all',
 };
 
 /**

@@ -14,6 +14,7 @@ import type { Logger } from '../util/logger.js';
 import { isWriter, type GitHubHost } from '../github/types.js';
 import type { RunLedger } from './ledger.js';
 import { progressMarker, renderProgress } from './render-progress.js';
+import type { MaintenanceIntake } from '../schedules/maintenance-intake.js';
 
 /** What intake needs from GitHub. */
 export type IntakeGitHub = Pick<
@@ -33,6 +34,8 @@ export interface IntakeDeps {
   readonly dashboardUrl?: (runId: string) => string | undefined;
   /** Marks a plan approved for a subject (read by the `approve` step). */
   readonly approve?: (subject: string, by: string) => Promise<void>;
+  /** Scheduled maintenance's own intake (re-syncs, dashboard boxes, `/droid run <workflow>`). */
+  readonly maintenance?: MaintenanceIntake;
 }
 
 export type IntakeOutcome =
@@ -64,6 +67,10 @@ export function triggerOf(
  * permission API (cheap), then start, cancel or answer. A refused sender never costs a run.
  */
 export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<IntakeOutcome[]> {
+  const maintained = await deps.maintenance?.(job);
+  if (maintained) return maintained;
+  if (job.kind === 'sync' || job.kind === 'dashboard')
+    return [{ action: 'ignored', reason: 'no schedules here' }];
   const log = deps.logger.child({ deliveryId: job.deliveryId, kind: job.kind });
   const { owner, name } = job.repo;
   const subject = job.subject;

@@ -10,6 +10,7 @@ import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
 import type { RepoSetup } from './repo-setup.js';
 import type { Workspace, WorkspaceManager } from '../workspace/workspace-manager.js';
 import type { EventSink, RunLedger } from './ledger.js';
+import type { MaintenanceRunHooks } from '../schedules/run-hooks.js';
 import type { ProgressView } from './render-progress.js';
 
 /** Built once per process in `cli/` and shared by every run. */
@@ -28,6 +29,8 @@ export interface RunServices {
   readonly dashboardUrl?: (runId: string) => string | undefined;
   /** Secret values that must never appear in prompts, comments or logs. */
   readonly secrets: readonly string[];
+  /** How checkout, publish and report treat scheduled maintenance runs (`job.maintenance`). */
+  readonly maintenance?: MaintenanceRunHooks;
 }
 
 export interface TestOutcome {

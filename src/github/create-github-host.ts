@@ -5,6 +5,7 @@ import { createCredentials, type CredentialOptions } from './credentials.js';
 import { GitHubApiError, GitHubAuthError } from './errors.js';
 import { toComment, toIssue, toRepo } from './map.js';
 import { pullCheckOps } from './pull-check-ops.js';
+import { maintenanceOps } from './maintenance-ops.js';
 import { installRequestHook, type RequestHookOptions } from './request-hook.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { CommentInfo, GitHubHost, HookDeliveryInfo, RepoPermission } from './types.js';
@@ -59,6 +60,7 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
 
   const host: GitHubHost = {
     ...pullCheckOps(octokit),
+    ...maintenanceOps(octokit),
 
     async getRepo({ owner, repo }, o) {
       return toRepo((await octokit.rest.repos.get({ owner, repo, request: { signal: o?.signal } })).data);

@@ -1,4 +1,5 @@
 /** The GitHub port: everything droidworks does on GitHub, in its own small types. */
+import type { MaintenanceOps } from './maintenance-ops.js';
 
 /** Per-call options; every call also has the host's default timeout. */
 export interface CallOptions {
@@ -191,7 +192,7 @@ export interface HookDeliveryInfo {
  * Everything droidworks does on GitHub. One implementation (`createGitHubHost`, Octokit);
  * tests point it at the forge. Every call retries transient failures and has a timeout.
  */
-export interface GitHubHost {
+export interface GitHubHost extends MaintenanceOps {
   getRepo(repo: RepoRef, options?: CallOptions): Promise<RepoInfo>;
   /** The user's role on the repository; cached for a minute. */
   getPermission(repo: RepoRef, login: string, options?: CallOptions): Promise<RepoPermission>;

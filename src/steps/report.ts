@@ -14,6 +14,8 @@ export const report: StepImpl<RunContext> = {
         state.error ??= `the tests still fail after ${state.tests!.round} round(s)${state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : ''}.`;
     }
     await ctx.progress(true);
+    // A maintenance run reports on the dashboard issue's body, not with labels on it.
+    if (job.maintenance) return services.maintenance?.ended(ctx);
     if (state.status === 'cancelled') return;
     const { done, failed } = repoConfig.labels;
     const [add, remove] = state.status === 'succeeded' ? [done, failed] : [failed, done];
