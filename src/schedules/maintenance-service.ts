@@ -192,7 +192,17 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
     const definition = setup.workflows.get(workflow);
     if (!definition) return { started: false, reason: `no workflow named ${workflow} is installed` };
     const config = setup.config ?? DEFAULT_REPO_CONFIG;
+    const record = (outcome: string, runId?: string) =>
+      d.store.recordTick(name, workflow, {
+        at: trigger.tickAt,
+        trigger: trigger.trigger,
+        outcome,
+        runId,
+        by: requestedBy,
+        processedAt: now(),
+      });
     const refuse = async (reason: string): Promise<StartOutcome> => {
+      await record('waiting');
       await d.store.setWaiting(name, workflow, reason);
       await refreshDashboard(repo, true);
       log.info({ repo: name, workflow, reason }, 'maintenance run waits');
@@ -221,8 +231,10 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
       states.some(
         (s) => s === 'waiting' || s === 'delayed' || s === 'prioritized' || s === 'waiting-children',
       )
-    )
+    ) {
+      await record('folded');
       return { started: false, reason: 'a run of this workflow is already waiting to start' };
+    }
     const free = slots[states.findIndex((s) => s === 'unknown' || s === 'completed' || s === 'failed')];
     if (!free) return { started: false, reason: 'a run of this workflow is already running' };
     const origin = `${trigger.trigger}:${key}:${trigger.tickAt ?? now()}`;
@@ -240,6 +252,7 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
     };
     await d.store.setWaiting(name, workflow, undefined);
     const result = await d.runs.enqueue(data, { jobId: free, delayMs: delaySec * 1000 });
+    await record(result.added ? 'started' : 'folded', result.runId);
     log.info(
       { repo: name, workflow, runId, added: result.added, trigger: trigger.trigger },
       'maintenance run queued',

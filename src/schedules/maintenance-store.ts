@@ -10,6 +10,18 @@ export interface LastRun {
   readonly note?: string;
 }
 
+/** What one tick became. */
+export interface TickRecord {
+  /** The tick's scheduled time (ms); undefined for `/droid run` and dashboard starts. */
+  readonly at?: number;
+  readonly trigger: string;
+  /** `started`, `folded` (a waiting run covers it), `waiting` (a limit) or `gone`. */
+  readonly outcome: string;
+  readonly runId?: string;
+  readonly by?: string;
+  readonly processedAt: number;
+}
+
 const DAY_SECONDS = 24 * 3600;
 
 /** `2026-11` (UTC) for a time. Pure. */
@@ -96,6 +108,17 @@ export class MaintenanceStore {
     if (previous === text) return false;
     await this.redis.set(key, text);
     return true;
+  }
+
+  /** Records what a tick (or a manual start) became, newest first, the last 200 kept. */
+  async recordTick(repo: string, workflow: string, tick: TickRecord): Promise<void> {
+    const key = this.key(repo, 'ticks', workflow);
+    await this.redis.multi().lpush(key, JSON.stringify(tick)).ltrim(key, 0, 199).exec();
+  }
+
+  async ticks(repo: string, workflow: string): Promise<TickRecord[]> {
+    const list = await this.redis.lrange(this.key(repo, 'ticks', workflow), 0, -1);
+    return list.map((t) => JSON.parse(t) as TickRecord);
   }
 
   async problems(repo: string): Promise<string[]> {

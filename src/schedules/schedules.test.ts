@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { parseRepoConfig } from '../config/repo-config.js';
+import { parseWorkflow, type WorkflowDefinition } from '../workflows/parse-workflow.js';
+import {
+  desiredSchedules,
+  jitterDelaySec,
+  scheduleProblem,
+  schedulerIdFor,
+  type DesiredSchedule,
+} from './desired-schedules.js';
+import { maintenanceBranch, prLimitReason } from './limits.js';
+import { nextRunText, renderDashboard, tickedWorkflows } from './render-dashboard.js';
+import { planSync } from './sync-schedules.js';
+
+const repo = { owner: 'Acme', name: 'API' };
+
+function workflow(text: string, source: string, origin: WorkflowDefinition['origin'] = 'repository') {
+  const parsed = parseWorkflow(text, source, origin);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.workflow;
+}
+
+const promptWorkflow = workflow(
+  '---\ndescription: changelog\ntrigger: { schedule: { cron: "0 9 * * 1", timezone: Europe/Berlin, jitterSec: 600 } }\n---\nUpdate CHANGELOG.md.',
+  '.droidworks/workflows/changelog.md',
+);
+const staleBuiltin = workflow(
+  'name: stale-branches\ndescription: stale\ntrigger: { schedule: "0 4 * * 0" }\npermissions: [comment]\nsteps: [{ step: report }]',
+  'workflows/stale-branches.yml',
+  'builtin',
+);
+
+describe('schedule triggers in workflow files', () => {
+  it('a prompt workflow with only a schedule gets the issue steps', () => {
+    expect(promptWorkflow.trigger.schedule).toEqual({
+      cron: '0 9 * * 1',
+      timezone: 'Europe/Berlin',
+      jitterSec: 600,
+    });
+    expect(promptWorkflow.steps.map((s) => s.step)).toEqual([
+      'checkout',
+      'code',
+      'test',
+      'review',
+      'publish',
+      'report',
+    ]);
+    expect(promptWorkflow.prompt).toBe('Update CHANGELOG.md.');
+  });
+
+  it.each([
+    ['"0 3 * * 1"', { cron: '0 3 * * 1' }],
+    ['"*/2 * * * * *"', { cron: '*/2 * * * * *' }],
+    ['"@daily"', { cron: '@daily' }],
+  ])('accepts schedule %s', (schedule, expected) => {
+    const def = workflow(
+      `description: x\ntrigger: { schedule: ${schedule} }\npermissions: [comment]\nsteps: [{ step: report }]`,
+      'x.yml',
+    );
+    expect(def.trigger.schedule).toEqual(expected);
+  });
+
+  it('rejects a schedule that is not cron', () => {
+    const parsed = parseWorkflow(
+      'description: x\ntrigger: { schedule: "every monday" }\nsteps: [{ step: report }]',
+      'x.yml',
+    );
+    expect(parsed.ok).toBe(false);
+  });
+});
+
+describe('scheduleProblem', () => {
+  it.each([
+    [{ cron: '0 9 * * 1' }, undefined],
+    [{ cron: '*/2 * * * * *' }, undefined],
+    [{ cron: '0 9 * * 1', timezone: 'Europe/Berlin' }, undefined],
+    [{ cron: '0 9 * * 1', timezone: 'Mars/Olympus' }, /unknown time zone/],
+    [{ cron: '0 9 * *' }, /needs 5 fields/],
+    [{ cron: '99 9 * * 1' }, /not a valid cron/],
+  ])('%j → %s', (spec, expected) => {
+    const problem = scheduleProblem(spec);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
+  });
+});
+
+describe('desiredSchedules', () => {
+  it('schedules repository workflows, and built-ins only when maintenance: enables them', () => {
+    const workflows = new Map([
+      [promptWorkflow.name, promptWorkflow],
+      [staleBuiltin.name, staleBuiltin],
+    ]);
+    const off = desiredSchedules(repo, { config: parseRepoConfig(''), workflows });
+    expect(off.schedules.map((s) => s.workflow)).toEqual(['changelog']);
+    const on = desiredSchedules(repo, {
+      config: parseRepoConfig(
+        'maintenance:\n  stale-branches: { schedule: "0 5 * * 0", timezone: UTC }\n  flaky-tests: { schedule: "0 3 * * *" }',
+      ),
+      workflows,
+    });
+    expect(on.schedules.map((s) => [s.id, s.cron, s.timezone])).toEqual([
+      ['acme/api/changelog', '0 9 * * 1', 'Europe/Berlin'],
+      ['acme/api/stale-branches', '0 5 * * 0', 'UTC'],
+    ]);
+    expect(on.problems).toEqual(['maintenance.flaky-tests: no workflow named flaky-tests is installed']);
+    expect(on.schedules[0]!.delaySec).toBe(jitterDelaySec('acme/api/changelog', 600));
+  });
+
+  it('reports an invalid schedule instead of failing', () => {
+    const found = desiredSchedules(repo, {
+      config: parseRepoConfig('maintenance:\n  stale-branches: { schedule: "61 * * * *" }'),
+      workflows: new Map([[staleBuiltin.name, staleBuiltin]]),
+    });
+    expect(found.schedules).toEqual([]);
+    expect(found.problems[0]).toMatch(
+      /^\.droidworks\.yml maintenance\.stale-branches\.schedule: "61 \* \* \* \*"/,
+    );
+  });
+});
+
+describe('jitterDelaySec', () => {
+  it('is stable, within the window, and spreads many repositories', () => {
+    const delays = Array.from({ length: 1000 }, (_, i) => jitterDelaySec(`org/repo-${i}/deps`, 3600));
+    expect(jitterDelaySec('org/repo-1/deps', 3600)).toBe(delays[1]);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(3600);
+    const buckets = new Array(10).fill(0);
+    for (const d of delays) buckets[Math.min(9, Math.floor(d / 360))] += 1;
+    for (const b of buckets) expect(b).toBeGreaterThan(50);
+    expect(jitterDelaySec('x', 0)).toBe(0);
+  });
+});
+
+describe('planSync', () => {
+  const d = (workflow: string, cron = '0 9 * * 1'): DesiredSchedule => ({
+    id: schedulerIdFor(repo, workflow),
+    owner: 'Acme',
+    name: 'API',
+    workflow,
+    cron,
+    timezone: undefined,
+    delaySec: 0,
+  });
+  const stored = (s: DesiredSchedule) => ({
+    id: s.id,
+    cron: s.cron,
+    timezone: s.timezone,
+    data: { owner: s.owner, name: s.name, workflow: s.workflow, delaySec: s.delaySec },
+    next: undefined,
+  });
+  it.each([
+    ['new schedule', [d('a')], [], ['acme/api/a'], []],
+    ['unchanged is left alone', [d('a')], [stored(d('a'))], [], []],
+    ['changed cron is upserted', [d('a', '0 10 * * 1')], [stored(d('a'))], ['acme/api/a'], []],
+    ['removed workflow loses its scheduler', [], [stored(d('a'))], [], ['acme/api/a']],
+  ])('%s', (_name, desired, have, upserts, removes) => {
+    const plan = planSync(desired, have);
+    expect(plan.upsert.map((s) => s.id)).toEqual(upserts);
+    expect(plan.remove).toEqual(removes);
+  });
+  it('a one-repository sync leaves other repositories alone', () => {
+    const other = { ...stored(d('a')), id: 'acme/web/a' };
+    expect(planSync([], [other, stored(d('b'))], ['acme/api']).remove).toEqual(['acme/api/b']);
+  });
+});
+
+describe('prLimitReason', () => {
+  const limits = { openPrs: 2, prsPerDay: 1 };
+  it.each([
+    ['room left', [], 0, undefined],
+    ['its own PR is open: refresh', ['droid/maintenance/x', 'droid/maintenance/y'], 5, undefined],
+    ['open limit', ['droid/maintenance/y', 'droid/maintenance/z'], 0, /limits\.openPrs: 2/],
+    ['daily limit', ['droid/maintenance/y'], 1, /limits\.prsPerDay: 1/],
+    ['human PRs do not count', ['feature/a', 'feature/b'], 0, undefined],
+  ])('%s', (_name, openBranches, openedToday, expected) => {
+    const reason = prLimitReason({ branch: maintenanceBranch('x'), openBranches, openedToday, limits });
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(expected);
+  });
+});
+
+describe('dashboard', () => {
+  it('renders one checkbox per workflow and reads ticked ones back', () => {
+    const body = renderDashboard({
+      workflows: [
+        { workflow: 'changelog', cron: '0 9 * * 1', timezone: 'Europe/Berlin' },
+        { workflow: 'stale-branches', cron: '0 4 * * 0', timezone: undefined, waiting: 'limits' },
+      ],
+      openPrs: [],
+      problems: ['bad schedule'],
+      costUsd: 1.5,
+      maxCostUsdPerMonth: 20,
+      commandPrefix: '/droid',
+      now: Date.UTC(2026, 10, 30, 12),
+    });
+    expect(tickedWorkflows(body)).toEqual([]);
+    expect(body).toContain('Mon, 07/12/2026, 09:00:00 (Europe/Berlin)');
+    expect(body).toContain('- bad schedule');
+    const ticked = body.replace(
+      '- [ ] <!-- droidworks:run-workflow=stale-branches',
+      '- [x] <!-- droidworks:run-workflow=stale-branches',
+    );
+    expect(tickedWorkflows(ticked)).toEqual(['stale-branches']);
+  });
+  it('next run is in the schedule time zone', () => {
+    expect(nextRunText('0 9 * * *', 'America/New_York', Date.UTC(2026, 0, 1, 0))).toMatch(
+      /01\/01\/2026, 09:00:00 \(America\/New_York\)/,
+    );
+  });
+});
