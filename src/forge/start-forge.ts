@@ -9,6 +9,7 @@ import { RestServer, actorFromRequest } from './rest-server.js';
 import { registerAppRoutes } from './rest-app.js';
 import { registerCheckRoutes } from './rest-checks.js';
 import { registerIssueRoutes } from './rest-issues.js';
+import { registerGitRefRoutes } from './rest-git-refs.js';
 import { registerPullRoutes } from './rest-pulls.js';
 import { registerRepoRoutes } from './rest-repos.js';
 import { ForgeState, type ForgeEvent } from './state.js';
@@ -86,6 +87,7 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
   registerPullRoutes(rest.router);
   registerCheckRoutes(rest.router);
   registerAppRoutes(rest.router, webhooks);
+  registerGitRefRoutes(rest.router);
   state.checkRunsRequireApp = options.checkRunsRequireApp ?? true;
   const events: ForgeEvent[] = [];
   state.onEvent((event) => {

@@ -58,7 +58,13 @@ export const intakeJobSchema = z.object({
 });
 export type IntakeJob = z.infer<typeof intakeJobSchema>;
 
-export const WORKFLOW_NAMES = ['resolve-issue', 'pr-command', 'review-iterate', 'deploy'] as const;
+export const WORKFLOW_NAMES = [
+  'resolve-issue',
+  'pr-command',
+  'review-iterate',
+  'deploy',
+  'stale-branches',
+] as const;
 
 /** A workflow run: the expensive job. At most one is waiting or active per subject. */
 export const runJobSchema = z.object({

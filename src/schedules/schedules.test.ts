@@ -11,6 +11,7 @@ import {
 import { maintenanceBranch, prLimitReason } from './limits.js';
 import { nextRunText, renderDashboard, tickedWorkflows } from './render-dashboard.js';
 import { planSync } from './sync-schedules.js';
+import { decideStale } from './decide-stale.js';
 
 const repo = { owner: 'Acme', name: 'API' };
 
@@ -206,5 +207,24 @@ describe('dashboard', () => {
     expect(nextRunText('0 9 * * *', 'America/New_York', Date.UTC(2026, 0, 1, 0))).toMatch(
       /01\/01\/2026, 09:00:00 \(America\/New_York\)/,
     );
+  });
+});
+
+describe('decideStale', () => {
+  const now = Date.UTC(2026, 10, 30);
+  const daysAgo = (n: number) => new Date(now - n * 86_400_000).toISOString();
+  it.each([
+    ['fresh PR', { updatedAt: daysAgo(3) }, 'none'],
+    ['stale PR gets the warning', { updatedAt: daysAgo(31) }, 'warn'],
+    ['warned, grace not over', { updatedAt: daysAgo(1), warnedAt: daysAgo(2) }, 'none'],
+    ['warned, grace over', { updatedAt: daysAgo(1), warnedAt: daysAgo(8) }, 'close'],
+    [
+      'someone spoke after the warning',
+      { updatedAt: daysAgo(1), warnedAt: daysAgo(8), lastHumanCommentAt: daysAgo(5) },
+      'none',
+    ],
+    ['recent human comment keeps it', { updatedAt: daysAgo(40), lastHumanCommentAt: daysAgo(2) }, 'none'],
+  ] as const)('%s', (_name, times, expected) => {
+    expect(decideStale({ ...times, staleDays: 30, graceDays: 7, now })).toBe(expected);
   });
 });

@@ -8,6 +8,7 @@ import { publish } from './publish.js';
 import { report } from './report.js';
 import { review } from './review.js';
 import { test } from './test.js';
+import { staleBranches } from './stale-branches.js';
 
 /** Step kinds this release implements; a workflow naming another fails validation before it runs. */
 export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
@@ -19,4 +20,5 @@ export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
   review,
   publish,
   report,
+  'stale-branches': staleBranches,
 };

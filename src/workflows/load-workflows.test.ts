@@ -74,6 +74,7 @@ describe('loadWorkflows', () => {
       'pr-command',
       'resolve-issue',
       'review-iterate',
+      'stale-branches',
     ]);
   });
 

@@ -20,6 +20,7 @@ export const STEP_KINDS = [
   'deploy',
   'verify',
   'rollback',
+  'stale-branches',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -50,6 +51,7 @@ const REQUIRED_PERMISSIONS: Readonly<Partial<Record<StepKind, readonly Permissio
   publish: ['push', 'open_pr'],
   deploy: ['deploy'],
   rollback: ['deploy'],
+  'stale-branches': ['comment', 'push'],
 };
 
 /** When a workflow starts. At least one of `label`, `command`, `event`, `schedule`. */
