@@ -31,6 +31,7 @@ export function createMaintenanceIntake(d: MaintenanceIntakeDeps) {
       if (wanted.length === 0) return [{ action: 'ignored', reason: 'no box ticked' }];
       if (!(await writer(job))) {
         log.info({ sender: job.sender.login }, 'dashboard box ticked by a non-writer; ignored');
+        await d.service.refreshDashboard(repo, true); // clears the box again
         return [{ action: 'refused', reason: 'sender cannot write' }];
       }
       const outcomes: IntakeOutcome[] = [];

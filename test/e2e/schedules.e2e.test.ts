@@ -9,6 +9,8 @@ import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { fakeReply } from '../support/fake-model-server.js';
 import { scriptedHandler } from '../support/scripted-model.js';
 import { waitFor } from '../support/wait-for.js';
+import { createScheduleStore } from '../../src/queue/job-schedulers.js';
+import { editIssueBody, pushFiles, setIssueTimes } from '../../src/forge/maintenance-test-api.js';
 
 const redisUrl = inject('redisUrl');
 const REPO = `${SAMPLE_REPO.owner}/${SAMPLE_REPO.name}`;
@@ -120,5 +122,163 @@ describeDocker('scheduled maintenance', () => {
     expect(stack.forge.pulls(REPO).filter((p) => p.pull.headRef === BRANCH)).toHaveLength(1);
     expect(issuesOf(stack).filter((i) => i.labels.includes(DASHBOARD_LABEL))).toHaveLength(1);
     expect(stack.forge.issue(REPO, dashboard.number).body).toContain('**changelog**');
+  });
+
+  async function schedulers() {
+    const redis = createRedisConnection(e2e!.stack.redisUrl, { role: 'worker' });
+    const store = createScheduleStore(redis, e2e!.stack.config.queuePrefix);
+    try {
+      return await store.list();
+    } finally {
+      await store.close();
+      redis.disconnect();
+    }
+  }
+
+  it('open-PR limit: no PR, the dashboard says why; a push changing the schedule re-syncs it without a restart', async () => {
+    e2e = await startE2E(redisUrl, { noWorker: true, env: { DROIDWORKS_REPOSITORIES: REPO } });
+    const { stack } = e2e;
+    await prepareRepo(e2e);
+    await stack.forge.commit(REPO, {
+      files: { '.droidworks.yml': 'limits: { openPrs: 0 }\n' },
+      message: 'no droid PRs at all',
+    });
+    await stack.startWorker();
+    const dashboard = await waitFor('the dashboard to say the work waits', () =>
+      issuesOf(stack).find(
+        (i) => i.labels.includes(DASHBOARD_LABEL) && i.body?.includes('limits.openPrs: 0'),
+      ),
+    );
+    expect(dashboard.body).toContain('waiting');
+    expect(stack.forge.pulls(REPO)).toHaveLength(0);
+    expect((await ticksOf('changelog')).every((t) => t.outcome === 'waiting')).toBe(true);
+
+    // The schedule changes on the default branch: the scheduler follows, no restart.
+    expect((await schedulers()).map((s) => [s.id, s.cron])).toEqual([
+      ['acme/calculator/changelog', '*/2 * * * * *'],
+    ]);
+    await pushFiles(stack.forge, REPO, {
+      files: {
+        '.droidworks/workflows/changelog.md': CHANGELOG_WORKFLOW.replace('*/2 * * * * *', '0 9 * * 1'),
+        '.droidworks.yml':
+          'limits: { openPrs: 0 }\nmaintenance:\n  stale-branches: { schedule: "0 4 * * 0", timezone: Europe/Berlin }\n',
+      },
+      message: 'weekly changelog, stale branches on Sundays',
+      as: 'alice',
+    });
+    await waitFor('the schedulers to follow the push', async () => {
+      const now = (await schedulers())
+        .map((s) => [s.id, s.cron, s.timezone])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      return (
+        JSON.stringify(now) ===
+        JSON.stringify([
+          ['acme/calculator/changelog', '0 9 * * 1', 'Europe/Berlin'],
+          ['acme/calculator/stale-branches', '0 4 * * 0', 'Europe/Berlin'],
+        ])
+      );
+    });
+    // A workflow that is no longer scheduled loses its scheduler.
+    await pushFiles(stack.forge, REPO, {
+      files: {
+        '.droidworks/workflows/changelog.md': CHANGELOG_WORKFLOW.replace(
+          'schedule: { cron: "*/2 * * * * *", timezone: Europe/Berlin }',
+          'command: [run]',
+        ),
+      },
+      message: 'no more changelog',
+      as: 'alice',
+    });
+    await waitFor('the changelog scheduler to go', async () =>
+      (await schedulers()).every((s) => s.id !== 'acme/calculator/changelog'),
+    );
+  });
+
+  it('stale branches: an old droid PR is warned, then closed; human branches are never touched; dashboard checkbox and /droid run start it for writers only', async () => {
+    e2e = await startE2E(redisUrl, { noWorker: true, env: { DROIDWORKS_REPOSITORIES: REPO } });
+    const { stack } = e2e;
+    await stack.forge.commit(REPO, {
+      files: {
+        '.droidworks.yml':
+          'maintenance:\n  stale-branches: { schedule: "0 4 * * 0", staleDays: 30, graceDays: 0 }\n',
+      },
+      message: 'stale branches',
+    });
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    for (const branch of ['droid/7-old-fix', 'feature/human', 'droid/9-orphan', 'feature/lonely'])
+      await stack.forge.commit(REPO, { branch, files: { [`${branch}.txt`]: 'x\n' }, message: branch });
+    const droidPr = await stack.forge.createPullRequest(REPO, {
+      title: 'old droid fix',
+      head: 'droid/7-old-fix',
+      as: 'alice',
+    });
+    const humanPr = await stack.forge.createPullRequest(REPO, {
+      title: 'human work',
+      head: 'feature/human',
+      as: 'alice',
+    });
+    setIssueTimes(stack.forge, REPO, droidPr.number, old);
+    setIssueTimes(stack.forge, REPO, humanPr.number, old);
+    await stack.startWorker();
+
+    // A reader's /droid run does nothing; a writer's starts the run.
+    const issue = stack.forge.createIssue(REPO, { title: 'housekeeping', as: 'alice' });
+    stack.forge.comment(REPO, issue.number, '/droid run stale-branches', 'rita');
+    await waitFor('the refusal', () =>
+      stack.forge.comments(REPO, issue.number).some((c) => c.body.includes('write access')),
+    );
+    stack.forge.comment(REPO, issue.number, '/droid run stale-branches', 'alice');
+    await waitFor('the stale warning', () =>
+      stack.forge.comments(REPO, droidPr.number).some((c) => c.body.includes('droidworks:stale')),
+    );
+    expect(stack.forge.pull(REPO, droidPr.number).state).toBe('open');
+    expect(stack.forge.comments(REPO, humanPr.number)).toHaveLength(0);
+    const branches = async () =>
+      (await stack.forge.state.git.branches(SAMPLE_REPO.owner, SAMPLE_REPO.name)).map((b) => b.name);
+    await waitFor(
+      'the orphan droid branch to go',
+      async () => !(await branches()).includes('droid/9-orphan'),
+    );
+
+    // The dashboard: a reader's tick does nothing, a writer's runs the workflow (the grace is over).
+    const dashboard = await waitFor('the dashboard', () =>
+      issuesOf(stack).find((i) => i.labels.includes(DASHBOARD_LABEL) && i.body?.includes('last run: ')),
+    );
+    await waitFor('the first run on the dashboard', () =>
+      stack.forge
+        .issue(REPO, dashboard.number)
+        .body?.includes('stale-branches** (`0 4 * * 0`)\n  - last run: `maint-'),
+    );
+    const ticked = (stack.forge.issue(REPO, dashboard.number).body ?? '').replace(
+      '- [ ] <!-- droidworks:run-workflow=stale-branches',
+      '- [x] <!-- droidworks:run-workflow=stale-branches',
+    );
+    stack.forge.setPermission(REPO, 'rita', 'triage'); // may edit issues, still not a writer
+    await editIssueBody(stack.forge, REPO, dashboard.number, ticked, 'rita');
+    await waitFor('the box to be cleared without a run', () =>
+      stack.forge
+        .issue(REPO, dashboard.number)
+        .body?.includes('- [ ] <!-- droidworks:run-workflow=stale-branches'),
+    );
+    expect(stack.forge.pull(REPO, droidPr.number).state).toBe('open');
+    expect((await ticksOf('stale-branches')).filter((t) => t.trigger === 'dashboard')).toHaveLength(0);
+    await editIssueBody(stack.forge, REPO, dashboard.number, ticked, 'alice');
+    await waitFor(
+      'the old droid PR to be closed',
+      () => stack.forge.pull(REPO, droidPr.number).state === 'closed',
+      60_000,
+    );
+    await waitFor('the box to be cleared', () =>
+      stack.forge
+        .issue(REPO, dashboard.number)
+        .body?.includes('- [ ] <!-- droidworks:run-workflow=stale-branches'),
+    );
+    expect((await ticksOf('stale-branches')).filter((t) => t.trigger === 'dashboard')).toHaveLength(1);
+    // Human branches and their PRs are untouched.
+    expect(stack.forge.pull(REPO, humanPr.number).state).toBe('open');
+    expect(stack.forge.comments(REPO, humanPr.number)).toHaveLength(0);
+    const left = await branches();
+    expect(left).toEqual(expect.arrayContaining(['feature/human', 'feature/lonely', 'main']));
+    expect(left).not.toContain('droid/7-old-fix');
   });
 });
