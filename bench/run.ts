@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** In running order. Helpers (webhooks-target) and this file are not benchmarks. */
-const BENCHMARKS = ['agent', 'webhooks', 'sandbox', 'workspace', 'pipeline'] as const;
+const BENCHMARKS = ['agent', 'webhooks', 'sandbox', 'workspace', 'pipeline', 'schedules'] as const;
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const requested = process.argv.slice(2).filter((a) => a !== '--');

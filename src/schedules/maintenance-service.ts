@@ -10,6 +10,7 @@ import {
   desiredSchedules,
   isMaintenanceWorkflow,
   schedulerIdFor,
+  type DesiredSchedule,
   type ServedRepo,
 } from './desired-schedules.js';
 import type { MaintenanceStore } from './maintenance-store.js';
@@ -76,8 +77,8 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
    */
   async function sync(only?: readonly ServedRepo[]): Promise<SyncResult> {
     const repos = only ?? (await servedRepos());
-    const desired = [];
-    for (const repo of repos) {
+    const desired: DesiredSchedule[] = [];
+    await inBatches(repos, SYNC_PARALLEL, async (repo) => {
       try {
         const found = await setupSchedules(repo);
         desired.push(...found.schedules);
@@ -100,16 +101,17 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
             })),
         );
       }
-    }
+    });
     const stored = await d.schedules.list();
     const plan = planSync(desired, stored, only ? repos.map((r) => full(r).toLowerCase()) : undefined);
-    for (const s of plan.upsert)
-      await d.schedules.upsert(
+    await inBatches(plan.upsert, SYNC_PARALLEL, (s) =>
+      d.schedules.upsert(
         s.id,
         { cron: s.cron, timezone: s.timezone },
         { owner: s.owner, name: s.name, workflow: s.workflow, delaySec: s.delaySec },
-      );
-    for (const id of plan.remove) await d.schedules.remove(id);
+      ),
+    );
+    await inBatches(plan.remove, SYNC_PARALLEL, (id) => d.schedules.remove(id));
     log.info(
       {
         repos: repos.length,
@@ -296,6 +298,25 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
 }
 
 export type MaintenanceService = ReturnType<typeof createMaintenanceService>;
+
+/** Repositories read, and schedulers written, at once during a sync. */
+const SYNC_PARALLEL = 16;
+
+/** Runs `fn` over `items`, at most `size` at a time. */
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, lane));
+}
 
 function opensPullRequests(steps: readonly string[]): boolean {
   return steps.includes('publish') || steps.includes('dependency-update');
