@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load-config.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
 import { startStack } from '../demo/start-stack.js';
+import { demoSchedule } from './demo-schedule.js';
 import type { RunEvent } from '../engine/ledger.js';
 import { createModelRouter } from '../models/router.js';
 import { createScriptedProvider } from '../models/scripted-provider.js';
@@ -13,7 +14,7 @@ const say = (text: string): void => console.log(`\x1b[36m[demo]\x1b[0m ${text}`)
  * and a failing test, and droidworks pointed at it. Labels the sample issue through a real signed
  * webhook and narrates the run until the PR is open and its tests pass.
  */
-export async function runDemo(o: { keep: boolean }): Promise<number> {
+export async function runDemo(o: { keep: boolean; schedule?: boolean }): Promise<number> {
   const env = process.env;
   const realKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
@@ -47,6 +48,11 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
   const stack = await startStack({ logger, redisUrl: env.REDIS_URL, env: extraEnv, models });
   try {
     const repo = stack.repo.full;
+    if (o.schedule) {
+      const pr = await demoSchedule(stack, say);
+      if (o.keep) await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      return pr === undefined ? 1 : 0;
+    }
     say(`Forge up at ${stack.forge.webUrl}; repository ${repo} has a bug: ${SAMPLE_REPO.issue.body}`);
     const issue = stack.forge.createIssue(repo, { ...SAMPLE_REPO.issue, as: 'alice' });
     say(
@@ -91,7 +97,7 @@ export async function runDemo(o: { keep: boolean }): Promise<number> {
       );
     }
     say(
-      'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.',
+      'See a scheduled maintenance run: `npm run demo -- --schedule`. Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github.',
     );
     if (o.keep) {
       say('Running until Ctrl-C (--keep).');

@@ -149,9 +149,10 @@ program
   .command('demo')
   .description('a local forge, the embedded Redis and droidworks: label an issue and watch a PR appear')
   .option('--keep', 'keep running after the PR is open (to browse the forge)')
-  .action(async (opts: { keep?: boolean }) => {
+  .option('--schedule', 'show a scheduled maintenance run instead (a prompt workflow on a schedule)')
+  .action(async (opts: { keep?: boolean; schedule?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    process.exitCode = await runDemo({ keep: opts.keep === true });
+    process.exitCode = await runDemo({ keep: opts.keep === true, schedule: opts.schedule === true });
   });
 
 try {
