@@ -64,6 +64,7 @@ export const WORKFLOW_NAMES = [
   'review-iterate',
   'deploy',
   'stale-branches',
+  'flaky-tests',
 ] as const;
 
 /** A workflow run: the expensive job. At most one is waiting or active per subject. */

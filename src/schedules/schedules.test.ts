@@ -12,6 +12,7 @@ import { maintenanceBranch, prLimitReason } from './limits.js';
 import { nextRunText, renderDashboard, tickedWorkflows } from './render-dashboard.js';
 import { planSync } from './sync-schedules.js';
 import { decideStale } from './decide-stale.js';
+import { findFlaky, renderFlaky } from './find-flaky.js';
 
 const repo = { owner: 'Acme', name: 'API' };
 
@@ -226,5 +227,37 @@ describe('decideStale', () => {
     ['recent human comment keeps it', { updatedAt: daysAgo(40), lastHumanCommentAt: daysAgo(2) }, 'none'],
   ] as const)('%s', (_name, times, expected) => {
     expect(decideStale({ ...times, staleDays: 30, graceDays: 7, now })).toBe(expected);
+  });
+});
+
+describe('findFlaky', () => {
+  const run = (failed: string[]) => ({
+    passed: failed.length === 0,
+    failedTests: failed,
+    output: `out ${failed.join()}`,
+  });
+  it('names only tests that both passed and failed', () => {
+    const flaky = findFlaky([
+      run(['random', 'broken']),
+      run(['broken']),
+      run(['random', 'broken']),
+      run(['broken']),
+    ]);
+    expect(flaky.map((f) => [f.name, f.failures, f.runs])).toEqual([['random', 2, 4]]);
+    expect(flaky[0]!.lastFailure).toBe('out random,broken');
+  });
+  it('ignores reruns whose failures had no names', () => {
+    expect(findFlaky([run([]), { passed: false, failedTests: [], output: 'crash' }, run([])])).toEqual([]);
+  });
+  it('renders a failure rate per test', () => {
+    const body = renderFlaky({
+      flaky: [{ name: 'random', failures: 2, runs: 4, lastFailure: 'boom' }],
+      command: 'npm test',
+      runs: 4,
+      runId: 'r1',
+      at: '2026-11-30 03:00 UTC',
+    });
+    expect(body).toContain('| `random` | 2/4 (50%) |');
+    expect(body).toContain('boom');
   });
 });

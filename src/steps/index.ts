@@ -9,6 +9,7 @@ import { report } from './report.js';
 import { review } from './review.js';
 import { test } from './test.js';
 import { staleBranches } from './stale-branches.js';
+import { flakyTests } from './flaky-tests.js';
 
 /** Step kinds this release implements; a workflow naming another fails validation before it runs. */
 export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
@@ -21,4 +22,5 @@ export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
   publish,
   report,
   'stale-branches': staleBranches,
+  'flaky-tests': flakyTests,
 };

@@ -71,6 +71,7 @@ describe('loadWorkflows', () => {
     expect([...workflows.keys()]).toEqual([
       'deploy',
       'nightly-deps',
+      'flaky-tests',
       'pr-command',
       'resolve-issue',
       'review-iterate',

@@ -21,6 +21,7 @@ export const STEP_KINDS = [
   'verify',
   'rollback',
   'stale-branches',
+  'flaky-tests',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -52,6 +53,7 @@ const REQUIRED_PERMISSIONS: Readonly<Partial<Record<StepKind, readonly Permissio
   deploy: ['deploy'],
   rollback: ['deploy'],
   'stale-branches': ['comment', 'push'],
+  'flaky-tests': ['comment', 'label'],
 };
 
 /** When a workflow starts. At least one of `label`, `command`, `event`, `schedule`. */
