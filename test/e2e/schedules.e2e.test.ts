@@ -281,4 +281,44 @@ describeDocker('scheduled maintenance', () => {
     expect(left).toEqual(expect.arrayContaining(['feature/human', 'feature/lonely', 'main']));
     expect(left).not.toContain('droid/7-old-fix');
   });
+
+  it('flaky triage: one droid:flaky issue naming exactly the random test; a second run updates it', async () => {
+    e2e = await startE2E(redisUrl, { noWorker: true, env: { DROIDWORKS_REPOSITORIES: REPO } });
+    const { stack } = e2e;
+    // Fails on every other run (a counter beside the checkout); the sample's add() test always fails.
+    const flakyTest = [
+      "const test = require('node:test');",
+      "const assert = require('node:assert');",
+      "const fs = require('node:fs');",
+      "test('sometimes passes', () => {",
+      "  const file = __dirname + '/.flaky-count';",
+      "  const n = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 0;",
+      '  fs.writeFileSync(file, String(n + 1));',
+      '  assert.ok(n % 2 === 0, `run ${n} fails`);',
+      '});',
+    ].join('\n');
+    await stack.forge.commit(REPO, {
+      files: {
+        'flaky.test.js': flakyTest,
+        '.droidworks.yml': 'maintenance:\n  flaky-tests: { schedule: "0 3 * * *", reruns: 4 }\n',
+      },
+      message: 'a flaky test',
+    });
+    await stack.startWorker();
+    const flakyIssues = () => issuesOf(stack).filter((i) => i.labels.includes('droid:flaky'));
+    const issue = stack.forge.createIssue(REPO, { title: 'triage', as: 'alice' });
+    stack.forge.comment(REPO, issue.number, '/droid run flaky-tests', 'alice');
+    const report = await waitFor('the flaky-tests issue', () => flakyIssues()[0], 180_000);
+    expect(report.body).toContain('| `sometimes passes` | 2/4 (50%) |');
+    expect(report.body).not.toMatch(/\| `[^`]*add[^`]*` \|/);
+    const firstBody = report.body;
+    stack.forge.comment(REPO, issue.number, '/droid run flaky-tests', 'alice');
+    await waitFor(
+      'the same issue updated',
+      () => stack.forge.issue(REPO, report.number).body !== firstBody,
+      180_000,
+    );
+    expect(flakyIssues()).toHaveLength(1);
+    expect(stack.forge.issue(REPO, report.number).body).toContain('`sometimes passes`');
+  });
 });
