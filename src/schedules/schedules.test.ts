@@ -13,6 +13,7 @@ import { nextRunText, renderDashboard, tickedWorkflows } from './render-dashboar
 import { planSync } from './sync-schedules.js';
 import { decideStale } from './decide-stale.js';
 import { findFlaky, renderFlaky } from './find-flaky.js';
+import { planDependencyUpdates, renderUpdateTable } from './plan-dependency-updates.js';
 
 const repo = { owner: 'Acme', name: 'API' };
 
@@ -259,5 +260,72 @@ describe('findFlaky', () => {
     });
     expect(body).toContain('| `random` | 2/4 (50%) |');
     expect(body).toContain('boom');
+  });
+});
+
+describe('planDependencyUpdates', () => {
+  const meta = new Map(
+    [
+      {
+        name: 'left-pad',
+        versions: ['1.0.0', '1.0.1', '1.1.0', '2.0.0', '2.1.0-beta.1'],
+        homepage: 'https://example.test/left-pad',
+      },
+      { name: '@acme/ui', versions: ['3.0.0', '3.0.5'] },
+      { name: 'react', versions: ['18.0.0', '19.0.0'] },
+      { name: 'tagged', versions: ['1.0.0', '2.0.0'] },
+    ].map((m) => [m.name, m]),
+  );
+  const deps = {
+    'left-pad': '^1.0.0',
+    '@acme/ui': '~3.0.0',
+    react: '^18.0.0',
+    tagged: 'latest',
+    missing: '^1.0.0',
+  };
+  it.each([
+    [
+      'patch',
+      'all',
+      [
+        ['@acme/ui', '~3.0.5', 'patch', 'all'],
+        ['left-pad', '^1.0.1', 'patch', 'all'],
+      ],
+    ],
+    [
+      'minor',
+      'all',
+      [
+        ['@acme/ui', '~3.0.5', 'patch', 'all'],
+        ['left-pad', '^1.1.0', 'minor', 'all'],
+      ],
+    ],
+    [
+      'major',
+      'by-scope',
+      [
+        ['@acme/ui', '~3.0.5', 'patch', 'acme'],
+        ['left-pad', '^2.0.0', 'major', 'unscoped'],
+      ],
+    ],
+    [
+      'minor',
+      'none',
+      [
+        ['@acme/ui', '~3.0.5', 'patch', 'acme-ui'],
+        ['left-pad', '^1.1.0', 'minor', 'left-pad'],
+      ],
+    ],
+  ] as const)('update: %s, group: %s', (update, group, expected) => {
+    const plan = planDependencyUpdates(deps, meta, { update, group, ignore: ['react'] });
+    expect(plan.map((u) => [u.name, u.to, u.type, u.group])).toEqual(expected);
+  });
+  it('renders the table with release notes when known', () => {
+    const table = renderUpdateTable(
+      planDependencyUpdates({ 'left-pad': '^1.0.0' }, meta, { update: 'minor', group: 'all', ignore: [] }),
+    );
+    expect(table).toContain(
+      '| `left-pad` | `^1.0.0` → `^1.1.0` | minor | [notes](https://example.test/left-pad) |',
+    );
   });
 });
