@@ -34,6 +34,8 @@ export interface Config {
    * the ones to narrow an App's installations to. Undefined: every installation repository (App).
    */
   readonly repositories: readonly string[] | undefined;
+  /** `DROIDWORKS_NPM_REGISTRY`: where dependency-update asks for newer versions. @defaultValue `https://registry.npmjs.org` */
+  readonly npmRegistry: string;
   /** Unset means: spawn an embedded redis-server. */
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
@@ -134,6 +136,7 @@ const schema = z.object({
   DROIDWORKS_BOT_LOGIN: z.string().optional(),
   DROIDWORKS_TRIGGER_LABEL: z.string().min(1).default('droid'),
   DROIDWORKS_COMMAND_PREFIX: z.string().regex(/^\S+$/, 'must be one word without spaces').default('/droid'),
+  DROIDWORKS_NPM_REGISTRY: url.default('https://registry.npmjs.org'),
   DROIDWORKS_REPOSITORIES: z
     .string()
     .transform((v) =>
@@ -267,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     triggerLabel: e.DROIDWORKS_TRIGGER_LABEL,
     commandPrefix: e.DROIDWORKS_COMMAND_PREFIX,
     repositories: e.DROIDWORKS_REPOSITORIES,
+    npmRegistry: e.DROIDWORKS_NPM_REGISTRY.replace(/\/+$/, ''),
     redisUrl: e.REDIS_URL,
     queuePrefix: e.DROIDWORKS_QUEUE_PREFIX,
     http: { host: e.HOST, port: e.PORT },

@@ -52,6 +52,8 @@ export interface RunState {
   /** Feedback for the next coding round (failing tests, review findings). */
   feedback?: string;
   agent?: AgentResult;
+  /** What publish says instead of the agent's summary (e.g. the dependency-update table). */
+  summary?: string;
   codeRounds: number;
   tests?: TestOutcome;
   reviewRounds: number;

@@ -65,6 +65,7 @@ export const WORKFLOW_NAMES = [
   'deploy',
   'stale-branches',
   'flaky-tests',
+  'dependency-update',
 ] as const;
 
 /** A workflow run: the expensive job. At most one is waiting or active per subject. */

@@ -218,7 +218,7 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
     if (opensPullRequests(definition.steps.map((s) => s.step))) {
       const open = await d.github.listPullRequests({ owner: repo.owner, repo: repo.name }, { state: 'open' });
       const reason = prLimitReason({
-        branch: maintenanceBranch(workflow),
+        branch: maintenanceBranch(workflow, workflow === 'dependency-update' ? 'all' : undefined),
         openBranches: open.map((p) => p.headRef),
         openedToday: await d.store.prsOpenedToday(name, now()),
         limits: config.limits,
@@ -247,7 +247,8 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
       repo: { owner: repo.owner, name: repo.name },
       subject: { type: 'issue', number: issueNumber, title: `${workflow} (scheduled maintenance)` },
       requestedBy,
-      branch: maintenanceBranch(workflow),
+      // Dependency updates are grouped; this release proposes the `all` group.
+      branch: maintenanceBranch(workflow, workflow === 'dependency-update' ? 'all' : undefined),
       queuedAt: now(),
       maintenance: trigger,
       exclusive: key,

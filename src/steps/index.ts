@@ -10,6 +10,7 @@ import { review } from './review.js';
 import { test } from './test.js';
 import { staleBranches } from './stale-branches.js';
 import { flakyTests } from './flaky-tests.js';
+import { dependencyUpdate } from './dependency-update.js';
 
 /** Step kinds this release implements; a workflow naming another fails validation before it runs. */
 export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
@@ -23,4 +24,5 @@ export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
   report,
   'stale-branches': staleBranches,
   'flaky-tests': flakyTests,
+  'dependency-update': dependencyUpdate,
 };

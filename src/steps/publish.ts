@@ -20,7 +20,7 @@ export const publish: StepImpl<RunContext> = {
       );
     const diff = await state.workspace.diff(ctx.signal);
     const files = [...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1]!);
-    const summary = redact(state.agent?.summary ?? '', services.secrets);
+    const summary = redact(state.summary ?? state.agent?.summary ?? '', services.secrets);
     const title = job.maintenance
       ? `${failing ? '[WIP] ' : ''}${state.issue.title}`
       : job.subject.type === 'issue'

@@ -71,6 +71,7 @@ describe('loadWorkflows', () => {
     expect([...workflows.keys()]).toEqual([
       'deploy',
       'nightly-deps',
+      'dependency-update',
       'flaky-tests',
       'pr-command',
       'resolve-issue',

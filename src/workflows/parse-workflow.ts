@@ -22,6 +22,7 @@ export const STEP_KINDS = [
   'rollback',
   'stale-branches',
   'flaky-tests',
+  'dependency-update',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -54,6 +55,7 @@ const REQUIRED_PERMISSIONS: Readonly<Partial<Record<StepKind, readonly Permissio
   rollback: ['deploy'],
   'stale-branches': ['comment', 'push'],
   'flaky-tests': ['comment', 'label'],
+  'dependency-update': ['push', 'open_pr'],
 };
 
 /** When a workflow starts. At least one of `label`, `command`, `event`, `schedule`. */

@@ -9,6 +9,7 @@ import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { fakeReply } from '../support/fake-model-server.js';
 import { scriptedHandler } from '../support/scripted-model.js';
 import { waitFor } from '../support/wait-for.js';
+import { startNpmRegistry, type LocalNpmRegistry } from '../support/npm-registry.js';
 import { createScheduleStore } from '../../src/queue/job-schedulers.js';
 import { editIssueBody, pushFiles, setIssueTimes } from '../../src/forge/maintenance-test-api.js';
 
@@ -320,5 +321,82 @@ describeDocker('scheduled maintenance', () => {
     );
     expect(flakyIssues()).toHaveLength(1);
     expect(stack.forge.issue(REPO, report.number).body).toContain('`sometimes passes`');
+  });
+
+  it('dependency update against a local registry: one PR with the table, nothing new → no commit, a new version → the same PR refreshed', async () => {
+    const registry: LocalNpmRegistry = await startNpmRegistry();
+    try {
+      registry.publish('left-pad', '1.0.0', { homepage: 'https://example.test/left-pad/releases' });
+      registry.publish('left-pad', '1.1.0');
+      registry.publish('left-pad', '2.0.0'); // major: outside `update: minor`
+      e2e = await startE2E(redisUrl, {
+        noWorker: true,
+        env: { DROIDWORKS_REPOSITORIES: REPO, DROIDWORKS_NPM_REGISTRY: registry.url },
+      });
+      const { stack } = e2e;
+      const calc = (await stack.forge.readFile(REPO, 'calc.js', 'main'))!.replace('a - b', 'a + b');
+      const pkg = JSON.parse((await stack.forge.readFile(REPO, 'package.json', 'main'))!) as Record<
+        string,
+        unknown
+      >;
+      await stack.forge.commit(REPO, {
+        files: {
+          'calc.js': calc,
+          'package.json': JSON.stringify({ ...pkg, dependencies: { 'left-pad': '^1.0.0' } }, null, 2) + '\n',
+          '.droidworks.yml':
+            'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1", update: minor, group: all }\n',
+        },
+        message: 'a dependency',
+      });
+      await stack.startWorker();
+      const issue = stack.forge.createIssue(REPO, { title: 'deps', as: 'alice' });
+      const branch = 'droid/maintenance/dependency-update-all';
+      const runNow = () => stack.forge.comment(REPO, issue.number, '/droid run dependency-update', 'alice');
+      runNow();
+      const pr = await waitFor(
+        'the dependency PR',
+        () => stack.forge.pulls(REPO).find((p) => p.pull.headRef === branch),
+        180_000,
+      );
+      expect(pr.body).toContain(
+        '| `left-pad` | `^1.0.0` → `^1.1.0` | minor | [notes](https://example.test/left-pad/releases) |',
+      );
+      expect(await stack.forge.readFile(REPO, 'package.json', branch)).toContain('"left-pad": "^1.1.0"');
+      const firstHead = pr.pull.headSha;
+      const runs = async () => (await ticksOf('dependency-update')).filter((t) => t.outcome === 'started');
+      const finished = (n: number) => async () => {
+        const started = await runs();
+        const redis = createRedisConnection(stack.redisUrl, { role: 'worker' });
+        try {
+          const last = (await new MaintenanceStore(redis, stack.config.queuePrefix).lastRuns(REPO)).get(
+            'dependency-update',
+          );
+          return started.length >= n && last?.runId === started[0]!.runId;
+        } finally {
+          redis.disconnect();
+        }
+      };
+      await waitFor('the first run to finish', finished(1), 60_000);
+
+      // Nothing new: no new commit.
+      runNow();
+      await waitFor('a second run', async () => (await runs()).length >= 2, 60_000);
+      await waitFor('the second run to finish', finished(2), 120_000);
+      expect(stack.forge.pull(REPO, pr.number).pull.headSha).toBe(firstHead);
+
+      // A newer version: the same PR, refreshed.
+      registry.publish('left-pad', '1.2.0');
+      runNow();
+      await waitFor(
+        'the PR to be refreshed',
+        () => stack.forge.pull(REPO, pr.number).pull.headSha !== firstHead,
+        180_000,
+      );
+      expect(await stack.forge.readFile(REPO, 'package.json', branch)).toContain('"left-pad": "^1.2.0"');
+      expect(stack.forge.pulls(REPO).filter((p) => p.pull.headRef === branch)).toHaveLength(1);
+      expect(registry.requests).toContain('left-pad');
+    } finally {
+      await registry.close();
+    }
   });
 });
