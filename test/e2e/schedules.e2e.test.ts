@@ -399,4 +399,63 @@ describeDocker('scheduled maintenance', () => {
       await registry.close();
     }
   });
+
+  it("never force-pushes over someone else's commit on a maintenance branch: it comments on the PR instead", async () => {
+    const registry = await startNpmRegistry();
+    try {
+      registry.publish('left-pad', '1.0.0');
+      registry.publish('left-pad', '1.1.0');
+      e2e = await startE2E(redisUrl, {
+        noWorker: true,
+        env: { DROIDWORKS_REPOSITORIES: REPO, DROIDWORKS_NPM_REGISTRY: registry.url },
+      });
+      const { stack } = e2e;
+      const calc = (await stack.forge.readFile(REPO, 'calc.js', 'main'))!.replace('a - b', 'a + b');
+      const pkg = JSON.parse((await stack.forge.readFile(REPO, 'package.json', 'main'))!) as Record<
+        string,
+        unknown
+      >;
+      await stack.forge.commit(REPO, {
+        files: {
+          'calc.js': calc,
+          'package.json': JSON.stringify({ ...pkg, dependencies: { 'left-pad': '^1.0.0' } }, null, 2) + '\n',
+          '.droidworks.yml':
+            'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1" }\n',
+        },
+        message: 'a dependency',
+      });
+      await stack.startWorker();
+      const issue = stack.forge.createIssue(REPO, { title: 'deps', as: 'alice' });
+      const branch = 'droid/maintenance/dependency-update-all';
+      stack.forge.comment(REPO, issue.number, '/droid run dependency-update', 'alice');
+      const pr = await waitFor(
+        'the dependency PR',
+        () => stack.forge.pulls(REPO).find((p) => p.pull.headRef === branch),
+        180_000,
+      );
+      // A person adds a commit to the droid's branch.
+      const theirs = await stack.forge.commit(REPO, {
+        branch,
+        files: { 'NOTES.md': 'pinned on purpose\n' },
+        message: 'human note',
+        as: 'alice',
+      });
+      await waitFor(
+        'the PR to see the new head',
+        () => stack.forge.pull(REPO, pr.number).pull.headSha === theirs,
+      );
+      registry.publish('left-pad', '1.2.0');
+      stack.forge.comment(REPO, issue.number, '/droid run dependency-update', 'alice');
+      await waitFor(
+        'the comment on the PR',
+        () => stack.forge.comments(REPO, pr.number).some((c) => c.body.includes('did not push')),
+        120_000,
+      );
+      expect(stack.forge.pull(REPO, pr.number).pull.headSha).toBe(theirs);
+      expect(await stack.forge.readFile(REPO, 'package.json', branch)).toContain('"left-pad": "^1.1.0"');
+      expect(stack.forge.pulls(REPO).filter((p) => p.pull.headRef === branch)).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
+  });
 });
