@@ -9,7 +9,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** In running order. Helpers (webhooks-target) and this file are not benchmarks. */
-const BENCHMARKS = ['agent', 'webhooks', 'faults', 'sandbox', 'workspace', 'pipeline', 'deploy'] as const;
+const BENCHMARKS = [
+  'agent',
+  'webhooks',
+  'faults',
+  'sandbox',
+  'workspace',
+  'pipeline',
+  'deploy',
+  'schedules',
+] as const;
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const requested = process.argv.slice(2).filter((a) => a !== '--');

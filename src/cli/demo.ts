@@ -9,6 +9,7 @@ import { SAMPLE_REPO } from '../demo/sample-repo.js';
 import { startStack } from '../demo/start-stack.js';
 import { startDeployTarget } from '../demo/deploy-target.js';
 import { deployAct, demoHookSecret } from './demo-deploy.js';
+import { demoSchedule } from './demo-schedule.js';
 import type { RunEvent } from '../engine/ledger.js';
 import { createModelRouter } from '../models/router.js';
 import { createScriptedProvider } from '../models/scripted-provider.js';
@@ -26,6 +27,8 @@ export async function runDemo(o: {
   keep: boolean;
   /** Then merge the PR and deploy it through staging and production (a broken change rolled back). */
   deploy?: boolean;
+  /** Show a scheduled maintenance run instead. */
+  schedule?: boolean;
 }): Promise<number> {
   const env = process.env;
   const realKeys = Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
@@ -69,6 +72,11 @@ export async function runDemo(o: {
   const stack = await startStack({ logger, redisUrl: env.REDIS_URL, env: extraEnv, models });
   try {
     const repo = stack.repo.full;
+    if (o.schedule) {
+      const pr = await demoSchedule(stack, say);
+      if (o.keep) await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      return pr === undefined ? 1 : 0;
+    }
     say(`Forge up at ${stack.forge.webUrl}; repository ${repo} has a bug: ${SAMPLE_REPO.issue.body}`);
     const issue = stack.forge.createIssue(repo, { ...SAMPLE_REPO.issue, as: 'alice' });
     say(
@@ -125,6 +133,7 @@ export async function runDemo(o: {
     say(
       `   the issue's comments:      curl -s ${stack.forge.url}/repos/${repo}/issues/${issue.number}/comments`,
     );
+    say('See a scheduled maintenance run: `npm run demo -- --schedule`.');
     say(
       'Point droidworks at real GitHub: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_PRIVATE_KEY), GITHUB_WEBHOOK_SECRET and a model key, then `npx droidworks start`, and add a webhook to /webhooks/github (README: "Running it for real").',
     );

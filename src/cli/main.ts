@@ -161,11 +161,16 @@ program
     '--deploy',
     'then merge the PR and deploy it to staging and production; a broken change is rolled back',
   )
+  .option('--schedule', 'show a scheduled maintenance run instead (a prompt workflow on a schedule)')
   .addHelpText('after', HELP.demo!)
-  .action(async (opts: { exit?: boolean; keep?: boolean; deploy?: boolean }) => {
+  .action(async (opts: { exit?: boolean; keep?: boolean; deploy?: boolean; schedule?: boolean }) => {
     const { runDemo } = await import('./demo.js');
     const keep = opts.exit ? false : opts.keep === true || process.stdout.isTTY === true;
-    process.exitCode = await runDemo({ keep, deploy: opts.deploy === true });
+    process.exitCode = await runDemo({
+      keep,
+      deploy: opts.deploy === true,
+      schedule: opts.schedule === true,
+    });
   });
 
 const evalCommand = program

@@ -14,6 +14,7 @@ import { redeliverFailed } from '../engine/redeliver-failed.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createRunMetrics, withRunMetrics, type RunMetrics } from '../engine/run-metrics.js';
 import { serveWorkerMetrics } from './serve-worker-metrics.js';
+import { startSchedules } from '../schedules/start-schedules.js';
 
 export interface RunningWorker {
   /** Run metrics of this worker (served on `DROIDWORKS_WORKER_METRICS_PORT` when set). */
@@ -65,6 +66,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       'start-up sweep removed leftovers of dead runs',
     );
 
+  const schedules = await startSchedules({ services, connection, runs: runQueue });
   const intake = await startIntakeWorker({
     connection,
     prefix,
@@ -84,11 +86,13 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
         deploy: services.deploy
           ? { github: services.github, signals: services.deploy.signals, env: config.deploy }
           : undefined,
+        maintenance: schedules.intake,
       });
     },
   });
   const processor = createRunProcessor({
     ...services,
+    maintenance: schedules.hooks,
     waitForApproval: (s, t, signal) => approvals.wait(s, t, signal),
   });
   const endAbandoned = createAbandonedRunHandler(services, async (job) => {
@@ -161,6 +165,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
     async close() {
       await metricsServer?.close();
       await maintenance?.close();
+      await schedules.close();
       await intake.close();
       await runs.close();
       await services.sandboxes.close();

@@ -36,6 +36,13 @@ export interface Config {
   };
   readonly triggerLabel: string;
   readonly commandPrefix: string;
+  /**
+   * `DROIDWORKS_REPOSITORIES` (`owner/name`, lowercase): the repositories served with token auth, or
+   * the ones to narrow an App's installations to. Undefined: every installation repository (App).
+   */
+  readonly repositories: readonly string[] | undefined;
+  /** `DROIDWORKS_NPM_REGISTRY`: where dependency-update asks for newer versions. @defaultValue `https://registry.npmjs.org` */
+  readonly npmRegistry: string;
   /** Unset means: spawn an embedded redis-server. */
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
@@ -183,6 +190,26 @@ const schema = z.object({
   DROIDWORKS_BOT_LOGIN: z.string().optional(),
   DROIDWORKS_TRIGGER_LABEL: z.string().min(1).default('droid'),
   DROIDWORKS_COMMAND_PREFIX: z.string().regex(/^\S+$/, 'must be one word without spaces').default('/droid'),
+  DROIDWORKS_NPM_REGISTRY: url.default('https://registry.npmjs.org'),
+  DROIDWORKS_REPOSITORIES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[\w.-]+\/[\w.-]+$/,
+            'must be a comma-separated list of owner/name, e.g. acme/api,acme/web',
+          ),
+      ),
+    )
+    .optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -325,6 +352,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     },
     triggerLabel: e.DROIDWORKS_TRIGGER_LABEL,
     commandPrefix: e.DROIDWORKS_COMMAND_PREFIX,
+    repositories: e.DROIDWORKS_REPOSITORIES,
+    npmRegistry: e.DROIDWORKS_NPM_REGISTRY.replace(/\/+$/, ''),
     redisUrl: e.REDIS_URL,
     queuePrefix: e.DROIDWORKS_QUEUE_PREFIX,
     http: { host: e.HOST, port: e.PORT },

@@ -84,6 +84,8 @@ describe('parseRepoConfig', () => {
       approvalTimeoutMinutes: 60,
       onTestsFailing: 'none',
       labels: { done: 'shipped', failed: 'needs-human' },
+      maintenance: { maxCostUsdPerMonth: 20 },
+      limits: { openPrs: 5, prsPerDay: 2 },
       deploy: {
         on: 'merge',
         requireChecks: ['ci/build'],
@@ -138,8 +140,44 @@ describe('parseRepoConfig', () => {
       approvalTimeoutMinutes: 1440,
       onTestsFailing: 'draft',
       labels: { done: 'droid:done', failed: 'droid:failed' },
+      maintenance: { maxCostUsdPerMonth: 20 },
+      limits: { openPrs: 5, prsPerDay: 2 },
     });
     expect(parseRepoConfig(text)).toEqual(DEFAULT_REPO_CONFIG);
+  });
+
+  it('parses maintenance: and limits: with their defaults', () => {
+    const config = parseRepoConfig(
+      [
+        'maintenance:',
+        '  dependency-update: { schedule: "0 6 * * 1", timezone: Europe/Berlin, update: minor, ignore: [react], group: all }',
+        '  flaky-tests: { schedule: "0 3 * * *", reruns: 5 }',
+        '  stale-branches: { schedule: "0 4 * * 0", staleDays: 30, graceDays: 7 }',
+        'limits: { openPrs: 5, prsPerDay: 2 }',
+      ].join('\n'),
+    );
+    expect(config.maintenance).toEqual({
+      'dependency-update': {
+        schedule: '0 6 * * 1',
+        timezone: 'Europe/Berlin',
+        update: 'minor',
+        ignore: ['react'],
+        group: 'all',
+      },
+      'flaky-tests': { schedule: '0 3 * * *', reruns: 5 },
+      'stale-branches': { schedule: '0 4 * * 0', staleDays: 30, graceDays: 7 },
+      maxCostUsdPerMonth: 20,
+    });
+    expect(config.limits).toEqual({ openPrs: 5, prsPerDay: 2 });
+    expect(
+      problemsOf('maintenance:\n  stale-branches: { schedule: x, staleDays: 0 }\nlimits: { openPRs: 3 }'),
+    ).toEqual([
+      {
+        path: 'maintenance.stale-branches.staleDays',
+        message: expect.stringMatching(/>=1|at least|too small/i),
+      },
+      { path: 'limits.openPRs', message: 'unknown field (did you mean "openPrs"?)' },
+    ]);
   });
 
   it('parses a minimal file', () => {

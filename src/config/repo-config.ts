@@ -5,6 +5,12 @@ import { parseModelRef, type ModelRef, type ModelRole } from './load-config.js';
 import { DEPLOY_EXAMPLES, deploySchema, type DeployConfig } from './deploy-config.js';
 
 export type { DeployConfig, DeployEnvironmentConfig } from './deploy-config.js';
+import {
+  limitsSchema,
+  maintenanceSchema,
+  type LimitsConfig,
+  type MaintenanceConfig,
+} from './maintenance-config.js';
 
 /** Per-run limits; any one left out falls back to the server's `DROIDWORKS_MAX_*` setting. */
 export interface BudgetOverrides {
@@ -68,6 +74,10 @@ export interface RepoConfig {
   readonly labels: { readonly done: string; readonly failed: string };
   /** Deployment environments and gates (`src/config/deploy-config.ts`). @defaultValue none (no deployments) */
   readonly deploy?: DeployConfig;
+  /** Built-in maintenance workflows to run on a schedule, and their monthly cost ceiling. */
+  readonly maintenance: MaintenanceConfig;
+  /** Droid maintenance PRs per repository (open at once, opened per day). */
+  readonly limits: LimitsConfig;
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -160,6 +170,8 @@ export const repoConfigSchema = z.strictObject({
     .strictObject({ done: label.default('droid:done'), failed: label.default('droid:failed') })
     .prefault({}),
   deploy: deploySchema.optional(),
+  maintenance: maintenanceSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
 });
 
 const EXAMPLES: Record<string, string> = {
@@ -176,6 +188,8 @@ const EXAMPLES: Record<string, string> = {
   onTestsFailing: 'draft',
   url: 'https://staging.example.com/healthz',
   ...DEPLOY_EXAMPLES,
+  update: 'minor',
+  group: 'all',
 };
 
 /**

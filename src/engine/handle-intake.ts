@@ -17,6 +17,7 @@ import { endRun } from './end-run.js';
 import type { RunLedger } from './ledger.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 import { handleDeployCommand, handleDeployEvent, type DeployIntakeDeps } from './deploy-intake.js';
+import type { MaintenanceIntake } from '../schedules/maintenance-intake.js';
 
 /** What intake needs from GitHub. */
 export type IntakeGitHub = Pick<
@@ -38,6 +39,8 @@ export interface IntakeDeps {
   readonly approve?: (subject: string, by: string) => Promise<void>;
   /** The deploy stage; without it merges and CI events are only recorded. */
   readonly deploy?: DeployIntakeDeps;
+  /** Scheduled maintenance's own intake (re-syncs, dashboard boxes, `/droid run <workflow>`). */
+  readonly maintenance?: MaintenanceIntake;
 }
 
 export type IntakeOutcome =
@@ -69,6 +72,10 @@ export function triggerOf(
  * permission API (cheap), then start, cancel or answer. A refused sender never costs a run.
  */
 export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<IntakeOutcome[]> {
+  const maintained = await deps.maintenance?.(job);
+  if (maintained) return maintained;
+  if (job.kind === 'sync' || job.kind === 'dashboard')
+    return [{ action: 'ignored', reason: 'no schedules here' }];
   const log = deps.logger.child({ deliveryId: job.deliveryId, kind: job.kind });
   const { owner, name } = job.repo;
   const subject = job.subject;

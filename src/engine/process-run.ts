@@ -152,9 +152,10 @@ export function createRunProcessor(services: RunServices): RunProcessor {
         tokens: state.tokens,
         costUsd: state.costUsd,
         pullRequest: state.pullRequest?.number,
-        // Workflows without the `label` permission (deploy) never touch the issue's labels.
+        // Workflows without the `label` permission (deploy) and maintenance runs (their subject is
+        // the dashboard issue) never touch the issue's labels.
         labels:
-          ctx && !ctx.workflow.permissions.includes('label')
+          job.maintenance || (ctx && !ctx.workflow.permissions.includes('label'))
             ? undefined
             : (repoConfig ?? DEFAULT_REPO_CONFIG).labels,
       },

@@ -10,6 +10,7 @@ import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
 import type { RepoSetup } from './repo-setup.js';
 import type { Workspace, WorkspaceManager } from '../workspace/workspace-manager.js';
 import type { EventSink, RunLedger } from './ledger.js';
+import type { MaintenanceRunHooks } from '../schedules/run-hooks.js';
 import type { ProgressView } from './render-progress.js';
 import type { DeployServices } from '../deploy/deploy-services.js';
 import type { DeployRunState } from '../steps/deploy-state.js';
@@ -32,6 +33,8 @@ export interface RunServices {
   readonly secrets: readonly string[];
   /** The deploy stage (locks, CI wake-ups, deploy secrets); absent = deploy workflows fail with a note. */
   readonly deploy?: DeployServices;
+  /** How checkout, publish and report treat scheduled maintenance runs (`job.maintenance`). */
+  readonly maintenance?: MaintenanceRunHooks;
 }
 
 export interface TestOutcome {
@@ -53,6 +56,8 @@ export interface RunState {
   /** Feedback for the next coding round (failing tests, review findings). */
   feedback?: string;
   agent?: AgentResult;
+  /** What publish says instead of the agent's summary (e.g. the dependency-update table). */
+  summary?: string;
   codeRounds: number;
   tests?: TestOutcome;
   reviewRounds: number;

@@ -11,6 +11,7 @@ import { registerAppRoutes } from './rest-app.js';
 import { registerCheckRoutes } from './rest-checks.js';
 import { ForgeActions, registerActionRoutes } from './rest-actions.js';
 import { registerIssueRoutes } from './rest-issues.js';
+import { registerGitRefRoutes } from './rest-git-refs.js';
 import { registerPullRoutes } from './rest-pulls.js';
 import { registerRepoRoutes } from './rest-repos.js';
 import { ForgeState, type ForgeEvent } from './state.js';
@@ -93,6 +94,7 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
   registerManifestRoutes(rest.router, webhooks);
   const actions = new ForgeActions(state);
   registerActionRoutes(rest.router, actions);
+  registerGitRefRoutes(rest.router);
   state.checkRunsRequireApp = options.checkRunsRequireApp ?? true;
   const events: ForgeEvent[] = [];
   state.onEvent((event) => {

@@ -1,5 +1,6 @@
 import type { IntakeJob, IntakeKind, SubjectRef } from '../queue/jobs.js';
 import { capCommandLines, parseCommands } from './parse-command.js';
+import { SCHEDULE_ROUTES } from './schedule-routes.js';
 
 /** What the router needs from the configuration. */
 export interface RouteSettings {
@@ -20,7 +21,7 @@ export type RouteResult =
       /** The payload lacks what the event must carry. */ readonly malformed?: boolean;
     };
 
-interface Route {
+export interface Route {
   readonly event: string;
   /** Actions this route listens to; undefined for events without an action (`status`). */
   readonly actions?: readonly string[];
@@ -128,6 +129,7 @@ export const ROUTES: readonly Route[] = [
     fromBots: true,
     extract: (p) => ({ sha: str(p.sha), conclusion: str(p.state) }),
   },
+  ...SCHEDULE_ROUTES,
   {
     event: 'workflow_run',
     actions: ['completed'],
@@ -159,8 +161,10 @@ export function routeEvent(event: string, payload: Payload, settings: RouteSetti
     return { accepted: false, reason: `action ${event}.${action ?? '(none)'} is not routed` };
 
   const repository = obj(payload.repository);
-  const owner = str(obj(repository.owner).login);
-  const name = str(repository.name);
+  // Installation events name an account, not one repository: they re-sync all of its repositories.
+  const wholeAccount = forAction.every((r) => r.kind === 'sync') && !payload.repository;
+  const owner = str(obj(repository.owner).login) || (wholeAccount ? accountOf(payload) : '');
+  const name = str(repository.name) || (wholeAccount ? '*' : '');
   if (!owner || !name) return { accepted: false, reason: 'payload has no repository', malformed: true };
 
   const sender = obj(payload.sender);
@@ -234,6 +238,7 @@ function mentions(text: string, s: RouteSettings): boolean {
 }
 
 const labelName = (p: Payload): string => str(obj(p.label).name);
+const accountOf = (p: Payload): string => str(obj(obj(p.installation).account).login);
 const merged = (p: Payload): boolean => obj(p.pull_request).merged === true;
 const headRef = (p: Payload): string => str(obj(obj(p.pull_request).head).ref);
 const cap = (text: string): string => (text.length > 65_536 ? text.slice(0, 65_536) : text);

@@ -7,6 +7,7 @@ import { toComment, toIssue, toRepo } from './map.js';
 import { historyOps } from './history-ops.js';
 import { pullCheckOps } from './pull-check-ops.js';
 import { deploymentOps } from './deployment-ops.js';
+import { maintenanceOps } from './maintenance-ops.js';
 import { installRequestHook, type RequestHookOptions } from './request-hook.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { CommentInfo, GitHubHost, HookDeliveryInfo, RepoPermission } from './types.js';
@@ -63,6 +64,7 @@ export function createGitHubHost(config: Config['github'], options: GitHubHostOp
     ...pullCheckOps(octokit, { checksAsStatuses: credentials.kind === 'token' }),
     ...historyOps(octokit),
     ...deploymentOps(octokit),
+    ...maintenanceOps(octokit),
 
     async getRepo({ owner, repo }, o) {
       return toRepo((await octokit.rest.repos.get({ owner, repo, request: { signal: o?.signal } })).data);

@@ -54,6 +54,13 @@ export const OPERATION_PERMISSIONS = {
   getWorkflowRun: { actions: 'read' },
   listIssuesWithLabels: { issues: 'read' },
   createIssue: { issues: 'write' },
+  // Scheduled maintenance: the dashboard issue, stale droid branches, served repositories.
+  findIssueByLabel: { issues: 'read' },
+  updateIssue: { issues: 'write' },
+  listPullRequests: { pull_requests: 'read' },
+  listBranches: { contents: 'read' },
+  deleteBranch: { contents: 'write' },
+  listInstallationRepos: {},
 } as const satisfies Record<keyof GitHubHost, PermissionNeeds>;
 
 /** The permission (at `read`) an App needs to be sent each webhook event. */

@@ -1,4 +1,5 @@
 /** The GitHub port: everything droidworks does on GitHub, in its own small types. */
+import type { MaintenanceOps } from './maintenance-ops.js';
 
 import type { DeploymentOps } from './deployment-ops.js';
 
@@ -203,7 +204,7 @@ export interface HookDeliveryInfo {
  * Everything droidworks does on GitHub. One implementation (`createGitHubHost`, Octokit);
  * tests point it at the forge. Every call retries transient failures and has a timeout.
  */
-export interface GitHubHost extends DeploymentOps {
+export interface GitHubHost extends DeploymentOps, MaintenanceOps {
   getRepo(repo: RepoRef, options?: CallOptions): Promise<RepoInfo>;
   /** The user's role on the repository; cached for a minute. */
   getPermission(repo: RepoRef, login: string, options?: CallOptions): Promise<RepoPermission>;

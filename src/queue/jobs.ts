@@ -1,7 +1,19 @@
 import { z } from 'zod';
 
 /** What an accepted webhook asks the worker to look at. Routed by {@link routeEvent}. */
-export const INTAKE_KINDS = ['label', 'unlabel', 'closed', 'command', 'merge', 'ci', 'review'] as const;
+export const INTAKE_KINDS = [
+  'label',
+  'unlabel',
+  'closed',
+  'command',
+  'merge',
+  'ci',
+  'review',
+  /** Served repositories or their schedules may have changed: re-sync the job schedulers. */
+  'sync',
+  /** The maintenance dashboard issue was edited (a ticked checkbox runs its workflow). */
+  'dashboard',
+] as const;
 export type IntakeKind = (typeof INTAKE_KINDS)[number];
 
 const repoRef = z.object({
@@ -48,7 +60,15 @@ export const intakeJobSchema = z.object({
 });
 export type IntakeJob = z.infer<typeof intakeJobSchema>;
 
-export const WORKFLOW_NAMES = ['resolve-issue', 'pr-command', 'review-iterate', 'deploy'] as const;
+export const WORKFLOW_NAMES = [
+  'resolve-issue',
+  'pr-command',
+  'review-iterate',
+  'deploy',
+  'stale-branches',
+  'flaky-tests',
+  'dependency-update',
+] as const;
 
 /** A workflow run: the expensive job. At most one is waiting or active per subject. */
 export const runJobSchema = z.object({
@@ -80,6 +100,17 @@ export const runJobSchema = z.object({
       seq: z.number().int().nonnegative(),
     })
     .optional(),
+  /**
+   * Set for scheduled maintenance runs (the subject is the repository's dashboard issue): what
+   * started it. Runs with the same `exclusive` key never run at once.
+   */
+  maintenance: z
+    .object({
+      trigger: z.enum(['schedule', 'command', 'dashboard']),
+      tickAt: z.number().optional(),
+    })
+    .optional(),
+  exclusive: z.string().optional(),
 });
 export type RunJob = z.infer<typeof runJobSchema>;
 

@@ -16,7 +16,16 @@ export interface EnqueueResult {
 
 /** The engine's view of the run queue: add, look up, cancel. Only this folder knows it is BullMQ. */
 export interface RunQueue {
-  enqueue(job: RunJob): Promise<EnqueueResult>;
+  /**
+   * Adds a run. By default its job id is the subject's (one run per issue or PR); `jobId` gives
+   * another (scheduled runs), `delayMs` starts it later (schedule jitter).
+   */
+  enqueue(
+    job: RunJob,
+    options?: { readonly jobId?: string; readonly delayMs?: number },
+  ): Promise<EnqueueResult>;
+  /** The state of a run job by id (`unknown` when it does not exist or has finished). */
+  stateOf(jobId: string): Promise<string>;
   /** The waiting or running run of a subject, if any. */
   current(
     repo: Pick<RepoRef, 'owner' | 'name'>,
@@ -48,15 +57,22 @@ export function createRunQueue(queues: Queues, redis: Redis): RunQueue {
     return { added: false, runId: job.data.runId, state, position };
   }
   return {
-    async enqueue(data) {
-      const jobId = runJobId(data.repo, data.subject);
+    async enqueue(data, options) {
+      const jobId = options?.jobId ?? runJobId(data.repo, data.subject);
       // Adding an id that exists is a no-op in BullMQ, and the returned Job echoes *our* data;
       // read the stored job back to learn which run won.
-      await queues.runs.add(data.workflow, data, { jobId });
+      await queues.runs.add(data.workflow, data, {
+        jobId,
+        ...(options?.delayMs ? { delay: options.delayMs } : {}),
+      });
       const stored = await queues.runs.getJob(jobId);
       const now = await describe(stored);
       if (!stored || !now) return { added: true, runId: data.runId, state: 'unknown' };
       return { ...now, added: stored.data.runId === data.runId };
+    },
+    async stateOf(jobId) {
+      const job = await queues.runs.getJob(jobId);
+      return job ? await job.getState() : 'unknown';
     },
     async current(repo, subject) {
       return describe(await queues.runs.getJob(runJobId(repo, subject)));
@@ -119,6 +135,9 @@ function failFast(err: unknown, retryable: ((err: unknown) => boolean) | undefin
   throw unrecoverable;
 }
 
+/** How long an exclusive run's lease lives without renewal (renewed every third of it). */
+const EXCLUSIVE_LEASE_MS = 60_000;
+
 /** A BullMQ worker for runs, with cross-worker cancellation and stalled-run recovery. */
 export async function startRunWorker(
   o: RunWorkerOptions,
@@ -128,17 +147,31 @@ export async function startRunWorker(
     async (job, token, signal) => {
       const repo = `${job.data.repo.owner}/${job.data.repo.name}`;
       const limit = o.repoSlots;
+      const exclusive = job.data.exclusive ? `${o.prefix}:exclusive:${job.data.exclusive}` : undefined;
+      if (exclusive) {
+        const held = await o.connection.set(exclusive, job.data.runId, 'PX', EXCLUSIVE_LEASE_MS, 'NX');
+        if (held === null && (await o.connection.get(exclusive)) !== job.data.runId) {
+          await job.moveToDelayed(Date.now() + (limit?.retryMs ?? 5_000), token);
+          throw new DelayedError();
+        }
+      }
       if (limit && !(await limit.slots.acquire(repo, job.data.runId))) {
+        if (exclusive) await o.connection.del(exclusive);
         await o.onRepoFull?.(job.data);
         await job.moveToDelayed(Date.now() + limit.retryMs, token);
         throw new DelayedError();
       }
-      const renew = limit
-        ? setInterval(() => {
-            // A missed renewal is retried at the next tick; the lease outlives two misses.
-            limit.slots.renew(repo, job.data.runId).catch(() => undefined);
-          }, limit.renewMs)
-        : undefined;
+      const renew =
+        limit || exclusive
+          ? setInterval(
+              () => {
+                // A missed renewal is retried at the next tick; the lease outlives two misses.
+                limit?.slots.renew(repo, job.data.runId).catch(() => undefined);
+                if (exclusive) o.connection.pexpire(exclusive, EXCLUSIVE_LEASE_MS).catch(() => undefined);
+              },
+              limit?.renewMs ?? EXCLUSIVE_LEASE_MS / 3,
+            )
+          : undefined;
       try {
         return await o.processor(job.data, signal ?? new AbortController().signal, {
           number: job.attemptsMade + 1,
@@ -149,6 +182,8 @@ export async function startRunWorker(
       } finally {
         clearInterval(renew);
         await limit?.slots.release(repo, job.data.runId);
+        if (exclusive && (await o.connection.get(exclusive)) === job.data.runId)
+          await o.connection.del(exclusive);
       }
     },
     {

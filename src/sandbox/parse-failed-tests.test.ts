@@ -23,6 +23,21 @@ describe('parseFailedTests', () => {
     ['cargo', 'test tests::adds ... ok\ntest tests::divides ... FAILED\n', ['tests::divides']],
     ['colours stripped', '\x1b[31m--- FAIL: TestColour (0.01s)\x1b[0m\n', ['TestColour']],
     ['nothing parseable', 'Segmentation fault\n', []],
+    [
+      'node:test spec reporter',
+      '✔ adds (0.5ms)\n✖ sometimes passes (1.2ms)\n✖ failing tests:\n\ntest at t.test.js:3:1\n✖ sometimes passes (1.2ms)\n',
+      ['sometimes passes'],
+    ],
+    [
+      'pytest verbose',
+      'tests/test_a.py::test_ok PASSED [ 50%]\ntests/test_a.py::test_div FAILED [100%]\n',
+      ['tests/test_a.py::test_div'],
+    ],
+    [
+      'jest error heading',
+      '  ● math › divides by zero\n\n    expect(received)\n',
+      ['math › divides by zero'],
+    ],
   ])('%s', (_name, output, expected) => {
     expect(parseFailedTests(output)).toEqual(expected);
   });

@@ -12,10 +12,14 @@ export const checkout: StepImpl<RunContext> = {
     const { services, job, state, repoConfig } = ctx;
     const { owner, name } = job.repo;
     const ref = { owner, repo: name, issueNumber: job.subject.number };
-    const [issue, comments] = await Promise.all([
-      services.github.getIssue(ref, { signal: ctx.signal }),
-      services.github.listComments(ref, { signal: ctx.signal }),
-    ]);
+    // A scheduled maintenance run's task is its workflow's prompt, not the dashboard issue.
+    const maintenance = job.maintenance ? await services.maintenance?.checkout(ctx) : undefined;
+    const [issue, comments] = maintenance
+      ? [{ title: maintenance.title, body: maintenance.body }, []]
+      : await Promise.all([
+          services.github.getIssue(ref, { signal: ctx.signal }),
+          services.github.listComments(ref, { signal: ctx.signal }),
+        ]);
     state.issue = {
       title: issue.title,
       body: issue.body ?? '',
@@ -49,7 +53,7 @@ export const checkout: StepImpl<RunContext> = {
           signal: ctx.signal,
         })
       ).headRef;
-    const existing = branch !== undefined;
+    const existing = maintenance ? maintenance.existing : branch !== undefined;
     state.workspace = await services.workspaces.prepare({
       runId: ctx.runId,
       owner,

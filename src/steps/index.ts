@@ -12,6 +12,9 @@ import { review } from './review.js';
 import { rollback } from './rollback.js';
 import { test } from './test.js';
 import { verify } from './verify.js';
+import { staleBranches } from './stale-branches.js';
+import { flakyTests } from './flaky-tests.js';
+import { dependencyUpdate } from './dependency-update.js';
 
 /** Step kinds this release implements; a workflow naming another fails validation before it runs. */
 export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
@@ -27,4 +30,7 @@ export const STEP_IMPLS: Readonly<Record<string, StepImpl<RunContext>>> = {
   deploy,
   verify,
   rollback,
+  'stale-branches': staleBranches,
+  'flaky-tests': flakyTests,
+  'dependency-update': dependencyUpdate,
 };

@@ -20,9 +20,10 @@ export const publish: StepImpl<RunContext> = {
       );
     const diff = await state.workspace.diff(ctx.signal);
     const files = [...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1]!);
-    const summary = redact(state.agent?.summary ?? '', services.secrets);
-    const title =
-      job.subject.type === 'issue'
+    const summary = redact(state.summary ?? state.agent?.summary ?? '', services.secrets);
+    const title = job.maintenance
+      ? `${failing ? '[WIP] ' : ''}${state.issue.title}`
+      : job.subject.type === 'issue'
         ? `${failing ? '[WIP] ' : ''}Fix #${job.subject.number}: ${state.issue.title}`
         : state.issue.title;
     const pushed = await state.workspace.commitAndPush({
@@ -53,6 +54,12 @@ export const publish: StepImpl<RunContext> = {
         draft: failing,
       });
       state.pullRequest = { number: pr.number, url: pr.htmlUrl, draft: failing };
+      if (job.maintenance)
+        await services.maintenance?.pushed(ctx, {
+          branch: state.workspace.branch,
+          sha: pushed.sha,
+          prCreated: created,
+        });
       await ctx.sink.emit({ type: 'pull_request', number: pr.number, created, draft: failing });
     }
     if (state.tests) {
@@ -93,7 +100,9 @@ function pullRequestBody(ctx: RunContext, files: string[], summary: string, fail
     `## Files changed\n${files.map((f) => `- \`${f}\``).join('\n') || '_none_'}`,
     `<sub>droidworks run \`${ctx.runId}\` · ${state.tokens.toLocaleString('en-US')} tokens · ${cost} · requested by @${job.requestedBy}</sub>`,
     '',
-    `Closes #${job.subject.number}`,
+    job.maintenance
+      ? `Scheduled maintenance (\`${ctx.workflow.name}\`); its status is on the dashboard issue #${job.subject.number}. A later run refreshes this pull request.`
+      : `Closes #${job.subject.number}`,
   ]
     .filter(Boolean)
     .join('\n\n');

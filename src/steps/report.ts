@@ -17,5 +17,7 @@ export const report: StepImpl<RunContext> = {
         state.error ??= `the tests still fail after ${state.tests!.round} round(s)${state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : ''}.`;
     }
     await ctx.progress(true);
+    // A maintenance run reports on the dashboard issue's body.
+    if (ctx.job.maintenance) await ctx.services.maintenance?.ended(ctx);
   },
 };

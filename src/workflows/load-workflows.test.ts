@@ -71,9 +71,12 @@ describe('loadWorkflows', () => {
     expect([...workflows.keys()]).toEqual([
       'deploy',
       'nightly-deps',
+      'dependency-update',
+      'flaky-tests',
       'pr-command',
       'resolve-issue',
       'review-iterate',
+      'stale-branches',
     ]);
   });
 

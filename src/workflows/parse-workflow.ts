@@ -40,6 +40,9 @@ const REQUIRED_PERMISSIONS: Readonly<Partial<Record<StepKind, readonly Permissio
   publish: ['push', 'open_pr'],
   deploy: ['deploy'],
   rollback: ['deploy'],
+  'stale-branches': ['comment', 'push'],
+  'flaky-tests': ['comment', 'label'],
+  'dependency-update': ['push', 'open_pr'],
 };
 
 /** When a workflow starts. At least one of `label`, `command`, `event`, `schedule`. */
@@ -50,10 +53,22 @@ export interface WorkflowTrigger {
   readonly command?: readonly CommandVerb[];
   /** Webhook `event.action` names, e.g. `pull_request_review.submitted`. */
   readonly event?: readonly string[];
-  /** Cron expression (5 or 6 fields, or `@daily`-style) for a repository-less schedule. */
-  readonly schedule?: string;
+  /**
+   * Runs on a schedule for every served repository that has the workflow: written as a cron string
+   * (5 fields, or 6 with seconds first, or `@daily`-style) or `{ cron, timezone, jitterSec }`.
+   */
+  readonly schedule?: ScheduleSpec;
   /** Conditions every `event` match must also meet; labels, commands and schedules ignore them. @defaultValue `[]` */
   readonly when: readonly EventCondition[];
+}
+
+/** A schedule trigger, normalised. */
+export interface ScheduleSpec {
+  readonly cron: string;
+  /** IANA time zone. @defaultValue UTC */
+  readonly timezone?: string;
+  /** Spread of start times in seconds. @defaultValue 0 */
+  readonly jitterSec?: number;
 }
 
 export interface WorkflowStep {
@@ -102,6 +117,32 @@ const cron = z.string().refine((s) => {
   return (fields.length === 5 || fields.length === 6) && fields.every((f) => CRON_FIELD.test(f));
 }, 'must be a cron expression with 5 or 6 fields (e.g. "0 3 * * 1") or @daily');
 
+const scheduleSpec = z.union(
+  [
+    cron.transform((c): ScheduleSpec => ({ cron: c.trim() })),
+    z.strictObject({
+      cron,
+      timezone: z.string().trim().min(1).optional(),
+      jitterSec: z.int().min(0).max(86_400).optional(),
+    }),
+  ],
+  { error: 'must be a cron string or { cron, timezone, jitterSec }' },
+);
+
+/**
+ * Steps of a repository prompt workflow that gives none: its body is the prompt, run through the
+ * same steps as an issue.
+ */
+export const PROMPT_WORKFLOW_STEPS = [
+  { step: 'checkout' },
+  { step: 'code' },
+  { step: 'test' },
+  { step: 'review', with: { rounds: 1 } },
+  { step: 'publish' },
+  { step: 'report', if: 'always' },
+] as const;
+const PROMPT_WORKFLOW_PERMISSIONS = ['comment', 'push', 'open_pr', 'check_run'] as const;
+
 const trigger = z
   .strictObject({
     label: z.string().trim().min(1, 'must not be empty').optional(),
@@ -109,7 +150,7 @@ const trigger = z
     event: listOf(
       z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'must be event.action, e.g. pull_request_review.submitted'),
     ).optional(),
-    schedule: cron.optional(),
+    schedule: scheduleSpec.optional(),
     when: listOf(z.enum(EVENT_CONDITIONS)).default([]),
   })
   .refine(
@@ -231,6 +272,12 @@ export function parseWorkflow(
 
   const input: Record<string, unknown> = { ...raw };
   input.name ??= basename(source, extname(source));
+  const trig = input.trigger as Record<string, unknown> | undefined;
+  if (input.steps === undefined && trig?.schedule !== undefined && typeof input.prompt !== 'string' && body) {
+    // A scheduled prompt workflow: the body runs through the issue steps.
+    input.steps = PROMPT_WORKFLOW_STEPS;
+    input.permissions ??= [...PROMPT_WORKFLOW_PERMISSIONS];
+  }
   const problems: ConfigProblem[] = [];
   if (body !== undefined && body !== '') {
     if (input.prompt !== undefined)

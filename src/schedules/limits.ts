@@ -1,0 +1,26 @@
+import type { LimitsConfig } from '../config/maintenance-config.js';
+
+/** The branch a maintenance workflow works on: `droid/maintenance/<workflow>`. Pure. */
+export function maintenanceBranch(workflow: string, group?: string): string {
+  return `droid/maintenance/${workflow}${group ? `-${group}` : ''}`;
+}
+
+/**
+ * Why a maintenance workflow may not open a pull request now, or undefined when it may. A workflow
+ * whose branch already has an open PR refreshes that PR, so limits do not stop it. Pure.
+ */
+export function prLimitReason(o: {
+  readonly branch: string;
+  /** Head branches of the repository's open pull requests. */
+  readonly openBranches: readonly string[];
+  readonly openedToday: number;
+  readonly limits: LimitsConfig;
+}): string | undefined {
+  if (o.openBranches.some((b) => b === o.branch || b.startsWith(`${o.branch}-`))) return undefined;
+  const open = o.openBranches.filter((b) => b.startsWith('droid/maintenance/')).length;
+  if (open >= o.limits.openPrs)
+    return `${open} droid maintenance pull requests are open (limits.openPrs: ${o.limits.openPrs}); merge or close one`;
+  if (o.openedToday >= o.limits.prsPerDay)
+    return `${o.openedToday} droid maintenance pull requests were opened today (limits.prsPerDay: ${o.limits.prsPerDay}); waits until tomorrow (UTC)`;
+  return undefined;
+}

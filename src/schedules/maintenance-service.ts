@@ -1,0 +1,324 @@
+import type { Config } from '../config/load-config.js';
+import { DEFAULT_REPO_CONFIG } from '../config/repo-config.js';
+import type { RepoSetup } from '../engine/repo-setup.js';
+import type { GitHubHost } from '../github/types.js';
+import type { ScheduleStore, Tick } from '../queue/job-schedulers.js';
+import type { RunJob } from '../queue/jobs.js';
+import type { RunQueue } from '../queue/run-queue.js';
+import type { Logger } from '../util/logger.js';
+import {
+  desiredSchedules,
+  isMaintenanceWorkflow,
+  schedulerIdFor,
+  type DesiredSchedule,
+  type ServedRepo,
+} from './desired-schedules.js';
+import type { MaintenanceStore } from './maintenance-store.js';
+import { maintenanceBranch, prLimitReason } from './limits.js';
+import { DASHBOARD_LABEL, DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard } from './render-dashboard.js';
+import { planSync, type SyncResult } from './sync-schedules.js';
+import { createHash } from 'node:crypto';
+
+export interface MaintenanceServiceDeps {
+  readonly config: Pick<Config, 'repositories' | 'commandPrefix' | 'queuePrefix'>;
+  readonly github: GitHubHost;
+  readonly repoSetup: (owner: string, repo: string, signal?: AbortSignal) => Promise<RepoSetup>;
+  readonly runs: RunQueue;
+  readonly schedules: ScheduleStore;
+  readonly store: MaintenanceStore;
+  readonly logger: Logger;
+  /** Repositories served when `DROIDWORKS_REPOSITORIES` is not set (App: every installation's). */
+  readonly listInstallationRepos?: () => Promise<ServedRepo[]>;
+  readonly dashboardUrl?: (runId: string) => string | undefined;
+  readonly now?: () => number;
+}
+
+export type StartOutcome =
+  { readonly started: true; readonly runId: string } | { readonly started: false; readonly reason: string };
+
+/**
+ * Scheduled maintenance: which repositories are served, their schedules as BullMQ job schedulers,
+ * what a tick does (limits, dashboard, one run), and `/droid run <workflow>` and the dashboard's
+ * checkboxes. The runs themselves go through the one workflow engine.
+ */
+export function createMaintenanceService(d: MaintenanceServiceDeps) {
+  const now = d.now ?? Date.now;
+  const log = d.logger.child({ component: 'schedules' });
+  const full = (r: ServedRepo): string => `${r.owner}/${r.name}`;
+
+  async function servedRepos(): Promise<ServedRepo[]> {
+    const listed = d.listInstallationRepos ? await d.listInstallationRepos() : undefined;
+    const narrow = d.config.repositories;
+    if (!listed)
+      return (narrow ?? []).map((r) => {
+        const [owner = '', name = ''] = r.split('/');
+        return { owner, name };
+      });
+    return narrow ? listed.filter((r) => narrow.includes(full(r).toLowerCase())) : listed;
+  }
+
+  async function setupSchedules(repo: ServedRepo) {
+    const setup = await d.repoSetup(repo.owner, repo.name);
+    const found = desiredSchedules(repo, setup);
+    const problems = [
+      ...(setup.configError ? [`${setup.configError.source} is invalid: ${setup.configError.message}`] : []),
+      ...setup.problems.map(
+        (p) => `${p.source}: ${p.problems.map((q) => `${q.path}: ${q.message}`).join('; ')}`,
+      ),
+      ...found.problems,
+    ];
+    return { setup, schedules: found.schedules, problems };
+  }
+
+  /**
+   * Makes the job schedulers match the repositories' configuration: new or changed schedules are
+   * upserted, unchanged ones left alone (so a tick missed while everything was down still runs),
+   * and schedulers of removed workflows or repositories removed. `only` limits it to some repositories.
+   */
+  async function sync(only?: readonly ServedRepo[]): Promise<SyncResult> {
+    const repos = only ?? (await servedRepos());
+    const desired: DesiredSchedule[] = [];
+    await inBatches(repos, SYNC_PARALLEL, async (repo) => {
+      try {
+        const found = await setupSchedules(repo);
+        desired.push(...found.schedules);
+        if (await d.store.setProblems(full(repo), found.problems))
+          if (found.problems.length > 0 || found.schedules.length > 0) await refreshDashboard(repo, true);
+      } catch (err) {
+        // One unreadable repository keeps its schedules as they are; the others still sync.
+        log.warn({ repo: full(repo), err }, 'could not read the repository configuration; schedules kept');
+        desired.push(
+          ...(await d.schedules.list())
+            .filter((s) => s.data && full(s.data) === full(repo))
+            .map((s) => ({
+              id: s.id,
+              owner: repo.owner,
+              name: repo.name,
+              workflow: s.data!.workflow,
+              cron: s.cron,
+              timezone: s.timezone,
+              delaySec: s.data!.delaySec,
+            })),
+        );
+      }
+    });
+    const stored = await d.schedules.list();
+    const plan = planSync(desired, stored, only ? repos.map((r) => full(r).toLowerCase()) : undefined);
+    await inBatches(plan.upsert, SYNC_PARALLEL, (s) =>
+      d.schedules.upsert(
+        s.id,
+        { cron: s.cron, timezone: s.timezone },
+        { owner: s.owner, name: s.name, workflow: s.workflow, delaySec: s.delaySec },
+      ),
+    );
+    await inBatches(plan.remove, SYNC_PARALLEL, (id) => d.schedules.remove(id));
+    log.info(
+      {
+        repos: repos.length,
+        upserted: plan.upsert.length,
+        removed: plan.remove.length,
+        unchanged: plan.unchanged,
+      },
+      'schedules synced',
+    );
+    return { upserted: plan.upsert.length, removed: plan.remove.length, unchanged: plan.unchanged };
+  }
+
+  /** The dashboard issue (found by its label, created once). */
+  async function ensureDashboard(repo: ServedRepo): Promise<number> {
+    const ref = { owner: repo.owner, repo: repo.name };
+    const found = await d.github.findIssueByLabel(ref, DASHBOARD_LABEL);
+    if (found) return found.number;
+    const created = await d.github.createIssue(ref, {
+      title: DASHBOARD_TITLE,
+      body: `${DASHBOARD_MARKER}\n\n_Preparing…_`,
+      labels: [DASHBOARD_LABEL],
+    });
+    // Two processes may have raced: the oldest labelled issue is the dashboard; close any other.
+    const winner = await d.github.findIssueByLabel(ref, DASHBOARD_LABEL);
+    if (winner && winner.number !== created.number) {
+      await d.github.updateIssue({ ...ref, issueNumber: created.number }, { state: 'closed' });
+      return winner.number;
+    }
+    return created.number;
+  }
+
+  /** Re-renders the dashboard issue from Redis and the configuration. */
+  async function refreshDashboard(repo: ServedRepo, create = false): Promise<void> {
+    const ref = { owner: repo.owner, repo: repo.name };
+    const existing = await d.github.findIssueByLabel(ref, DASHBOARD_LABEL);
+    if (!existing && !create) return;
+    const number = existing?.number ?? (await ensureDashboard(repo));
+    const { setup, schedules } = await setupSchedules(repo);
+    const [lastRuns, waiting, problems, cost, prs] = await Promise.all([
+      d.store.lastRuns(full(repo)),
+      d.store.waiting(full(repo)),
+      d.store.problems(full(repo)),
+      d.store.costThisMonth(full(repo), now()),
+      d.github.listPullRequests(ref, { state: 'open' }),
+    ]);
+    const body = renderDashboard({
+      workflows: schedules.map((s) => ({
+        workflow: s.workflow,
+        cron: s.cron,
+        timezone: s.timezone,
+        lastRun: lastRuns.get(s.workflow),
+        waiting: waiting.get(s.workflow),
+      })),
+      openPrs: prs
+        .filter((p) => p.headRef.startsWith('droid/maintenance/'))
+        .map((p) => ({ number: p.number, title: p.title, branch: p.headRef })),
+      problems,
+      costUsd: cost,
+      maxCostUsdPerMonth: (setup.config ?? DEFAULT_REPO_CONFIG).maintenance.maxCostUsdPerMonth,
+      commandPrefix: d.config.commandPrefix,
+      dashboardUrl: d.dashboardUrl,
+      now: now(),
+    });
+    await d.github.updateIssue({ ...ref, issueNumber: number }, { body });
+  }
+
+  /**
+   * Starts `workflow` for `repo` now, unless a limit says it must wait (then the dashboard says so).
+   * A run of the same workflow that is still waiting covers this request too (never two queued).
+   */
+  async function start(
+    repo: ServedRepo,
+    workflow: string,
+    trigger: NonNullable<RunJob['maintenance']>,
+    requestedBy: string,
+    delaySec = 0,
+  ): Promise<StartOutcome> {
+    const name = full(repo);
+    const setup = await d.repoSetup(repo.owner, repo.name);
+    const definition = setup.workflows.get(workflow);
+    if (!definition) return { started: false, reason: `no workflow named ${workflow} is installed` };
+    const config = setup.config ?? DEFAULT_REPO_CONFIG;
+    const record = (outcome: string, runId?: string) =>
+      d.store.recordTick(name, workflow, {
+        at: trigger.tickAt,
+        trigger: trigger.trigger,
+        outcome,
+        runId,
+        by: requestedBy,
+        processedAt: now(),
+      });
+    const refuse = async (reason: string): Promise<StartOutcome> => {
+      await record('waiting');
+      await d.store.setWaiting(name, workflow, reason);
+      await refreshDashboard(repo, true);
+      log.info({ repo: name, workflow, reason }, 'maintenance run waits');
+      return { started: false, reason };
+    };
+    const spent = await d.store.costThisMonth(name, now());
+    if (spent >= config.maintenance.maxCostUsdPerMonth)
+      return refuse(
+        `the monthly maintenance cost ceiling ($${config.maintenance.maxCostUsdPerMonth.toFixed(2)}, spent $${spent.toFixed(2)}) is reached; schedules wait until next month`,
+      );
+    if (opensPullRequests(definition.steps.map((s) => s.step))) {
+      const open = await d.github.listPullRequests({ owner: repo.owner, repo: repo.name }, { state: 'open' });
+      const reason = prLimitReason({
+        branch: maintenanceBranch(workflow, workflow === 'dependency-update' ? 'all' : undefined),
+        openBranches: open.map((p) => p.headRef),
+        openedToday: await d.store.prsOpenedToday(name, now()),
+        limits: config.limits,
+      });
+      if (reason) return refuse(reason);
+    }
+    const issueNumber = await ensureDashboard(repo);
+    const key = schedulerIdFor(repo, workflow);
+    const slots = [`maint@${key}#a`, `maint@${key}#b`];
+    const states = await Promise.all(slots.map((s) => d.runs.stateOf(s)));
+    if (
+      states.some(
+        (s) => s === 'waiting' || s === 'delayed' || s === 'prioritized' || s === 'waiting-children',
+      )
+    ) {
+      await record('folded');
+      return { started: false, reason: 'a run of this workflow is already waiting to start' };
+    }
+    const free = slots[states.findIndex((s) => s === 'unknown' || s === 'completed' || s === 'failed')];
+    if (!free) return { started: false, reason: 'a run of this workflow is already running' };
+    const origin = `${trigger.trigger}:${key}:${trigger.tickAt ?? now()}`;
+    const runId = `maint-${workflow.slice(0, 24)}-${createHash('sha256').update(origin).digest('hex').slice(0, 10)}`;
+    const data: RunJob = {
+      runId,
+      workflow,
+      repo: { owner: repo.owner, name: repo.name },
+      subject: { type: 'issue', number: issueNumber, title: `${workflow} (scheduled maintenance)` },
+      requestedBy,
+      // Dependency updates are grouped; this release proposes the `all` group.
+      branch: maintenanceBranch(workflow, workflow === 'dependency-update' ? 'all' : undefined),
+      queuedAt: now(),
+      maintenance: trigger,
+      exclusive: key,
+    };
+    await d.store.setWaiting(name, workflow, undefined);
+    const result = await d.runs.enqueue(data, { jobId: free, delayMs: delaySec * 1000 });
+    await record(result.added ? 'started' : 'folded', result.runId);
+    log.info(
+      { repo: name, workflow, runId, added: result.added, trigger: trigger.trigger },
+      'maintenance run queued',
+    );
+    await refreshDashboard(repo, true);
+    return { started: true, runId: result.runId };
+  }
+
+  /** One tick of a schedule: a run unless the workflow is gone (then the scheduler goes too). */
+  async function onTick(tick: Tick): Promise<void> {
+    const repo = { owner: tick.data.owner, name: tick.data.name };
+    const { schedules } = await setupSchedules(repo);
+    if (!schedules.some((s) => s.id === tick.schedulerId)) {
+      log.info({ schedulerId: tick.schedulerId }, 'tick of a schedule that no longer exists; removing it');
+      await d.schedules.remove(tick.schedulerId);
+      return;
+    }
+    await start(
+      repo,
+      tick.data.workflow,
+      { trigger: 'schedule', tickAt: tick.at },
+      'schedule',
+      tick.data.delaySec,
+    );
+  }
+
+  return {
+    servedRepos,
+    sync,
+    onTick,
+    start,
+    refreshDashboard,
+    ensureDashboard,
+    isMaintenanceWorkflow,
+    /** Whether `workflow` runs on a schedule in `repo` (so `/droid run <workflow>` may start it). */
+    async isScheduled(repo: ServedRepo, workflow: string): Promise<boolean> {
+      const { schedules } = await setupSchedules(repo);
+      return schedules.some((s) => s.workflow === workflow);
+    },
+  };
+}
+
+export type MaintenanceService = ReturnType<typeof createMaintenanceService>;
+
+/** Repositories read, and schedulers written, at once during a sync. */
+const SYNC_PARALLEL = 16;
+
+/** Runs `fn` over `items`, at most `size` at a time. */
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, lane));
+}
+
+function opensPullRequests(steps: readonly string[]): boolean {
+  return steps.includes('publish') || steps.includes('dependency-update');
+}
