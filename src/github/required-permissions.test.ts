@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROUTED_EVENTS } from '../gateway/route-event.js';
-import { EVENT_PERMISSIONS, mergePermissions, OPERATION_PERMISSIONS } from './required-permissions.js';
+import {
+  APP_LIFECYCLE_EVENTS,
+  EVENT_PERMISSIONS,
+  mergePermissions,
+  OPERATION_PERMISSIONS,
+} from './required-permissions.js';
+
+/** The routed events a manifest subscribes to (installation events reach every App unasked). */
+const SUBSCRIBABLE = new Set([...ROUTED_EVENTS].filter((e) => !APP_LIFECYCLE_EVENTS.has(e)));
 
 interface Manifest {
   readonly default_permissions: Record<string, string>;
@@ -17,8 +25,8 @@ const manifest = JSON.parse(
 
 describe('the GitHub App manifest, the routing table and the GitHub calls agree', () => {
   it('subscribes to exactly the events the gateway routes', () => {
-    const missing = [...ROUTED_EVENTS].filter((e) => !manifest.default_events.includes(e));
-    const unused = manifest.default_events.filter((e) => !ROUTED_EVENTS.has(e));
+    const missing = [...SUBSCRIBABLE].filter((e) => !manifest.default_events.includes(e));
+    const unused = manifest.default_events.filter((e) => !SUBSCRIBABLE.has(e));
     expect({ routedButNotSubscribed: missing, subscribedButNotRouted: unused }).toEqual({
       routedButNotSubscribed: [],
       subscribedButNotRouted: [],
@@ -26,13 +34,13 @@ describe('the GitHub App manifest, the routing table and the GitHub calls agree'
   });
 
   it('knows which permission each routed event needs', () => {
-    expect([...ROUTED_EVENTS].filter((e) => EVENT_PERMISSIONS[e] === undefined)).toEqual([]);
+    expect([...SUBSCRIBABLE].filter((e) => EVENT_PERMISSIONS[e] === undefined)).toEqual([]);
   });
 
   it('requests every permission a GitHub operation or a routed event needs, and nothing more', () => {
     const needed = mergePermissions([
       ...Object.values(OPERATION_PERMISSIONS),
-      ...[...ROUTED_EVENTS].map((e) => ({ [EVENT_PERMISSIONS[e] ?? `unknown event ${e}`]: 'read' as const })),
+      ...[...SUBSCRIBABLE].map((e) => ({ [EVENT_PERMISSIONS[e] ?? `unknown event ${e}`]: 'read' as const })),
     ]);
     const requested = manifest.default_permissions;
     const short = Object.entries(needed)

@@ -64,7 +64,17 @@ export const OPERATION_PERMISSIONS = {
 } as const satisfies Record<keyof GitHubHost, PermissionNeeds>;
 
 /** The permission (at `read`) an App needs to be sent each webhook event. */
+/**
+ * Events GitHub sends every App about its own installations: a manifest cannot subscribe to them
+ * and they need no permission.
+ */
+export const APP_LIFECYCLE_EVENTS: ReadonlySet<string> = new Set([
+  'installation',
+  'installation_repositories',
+]);
+
 export const EVENT_PERMISSIONS: Readonly<Record<string, string>> = {
+  push: 'contents',
   check_run: 'checks',
   check_suite: 'checks',
   deployment: 'deployments',
