@@ -74,7 +74,6 @@ export const APP_LIFECYCLE_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 export const EVENT_PERMISSIONS: Readonly<Record<string, string>> = {
-  push: 'contents',
   check_run: 'checks',
   check_suite: 'checks',
   deployment: 'deployments',
