@@ -166,6 +166,15 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
   const timings: StepTiming[] = [];
   let step = 0;
 
+  /** Adds a model call's tokens and cost to this loop's usage. */
+  const charge = (response: RoutedResponse): void => {
+    usage.inputTokens += response.usage.inputTokens;
+    usage.outputTokens += response.usage.outputTokens;
+    usage.cachedInputTokens += response.usage.cachedInputTokens;
+    if (response.costUsd === null) costKnown = false;
+    else costUsd += response.costUsd;
+  };
+
   /** One oracle call: routed to the `oracle` role, charged to this loop, recorded like a step's call. */
   const askOracle = async (question: OracleQuestion, toolSignal: AbortSignal): Promise<string> => {
     const callStart = performance.now();
@@ -178,11 +187,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
       },
       { signal: toolSignal, timeoutMs: options.requestTimeoutMs, sink: options.sink, roles: options.roles },
     );
-    usage.inputTokens += response.usage.inputTokens;
-    usage.outputTokens += response.usage.outputTokens;
-    usage.cachedInputTokens += response.usage.cachedInputTokens;
-    if (response.costUsd === null) costKnown = false;
-    else costUsd += response.costUsd;
+    charge(response);
     await emit({
       type: 'agent.model',
       step,
@@ -305,11 +310,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
         return await finish('error', { error: message });
       }
       const modelMs = performance.now() - modelStart;
-      usage.inputTokens += response.usage.inputTokens;
-      usage.outputTokens += response.usage.outputTokens;
-      usage.cachedInputTokens += response.usage.cachedInputTokens;
-      if (response.costUsd === null) costKnown = false;
-      else costUsd += response.costUsd;
+      charge(response);
 
       await emit({
         type: 'agent.model',

@@ -13,11 +13,7 @@ export interface PullRequestActivity extends PullRequestInfo {
 export interface MaintenanceOps {
   /** The oldest issue (open or closed, not a PR) carrying `label`, or null: the dashboard issue. */
   findIssueByLabel(repo: RepoRef, label: string, options?: CallOptions): Promise<IssueInfo | null>;
-  createIssue(
-    repo: RepoRef,
-    input: { readonly title: string; readonly body: string; readonly labels?: readonly string[] },
-    options?: CallOptions,
-  ): Promise<IssueInfo>;
+  // createIssue: the deploy stage's (`deployment-ops.ts`), shared.
   updateIssue(
     issue: IssueRef,
     patch: { readonly title?: string; readonly body?: string; readonly state?: 'open' | 'closed' },
@@ -51,17 +47,6 @@ export function maintenanceOps(octokit: Octokit): MaintenanceOps {
       });
       const first = list.map((d) => toIssue(d)).find((i) => !i.isPullRequest);
       return first ?? null;
-    },
-    async createIssue({ owner, repo }, input, options) {
-      const { data } = await octokit.rest.issues.create({
-        owner,
-        repo,
-        title: input.title,
-        body: input.body,
-        labels: [...(input.labels ?? [])],
-        request: { signal: options?.signal },
-      });
-      return toIssue(data);
     },
     async updateIssue({ owner, repo, issueNumber }, patch, options) {
       const { data } = await octokit.rest.issues.update({
