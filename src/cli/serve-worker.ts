@@ -66,8 +66,12 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
       'start-up sweep removed leftovers of dead runs',
     );
 
-  const schedules = await startSchedules({ services, connection, runs: runQueue });
+  // BullMQ's own Redis connections report through these instead of raw stack traces.
+  const onError = (err: Error, worker: string): void =>
+    logger.warn({ err: err.message, worker }, 'queue worker error (Redis unreachable?); it reconnects');
+  const schedules = await startSchedules({ services, connection, runs: runQueue, onError });
   const intake = await startIntakeWorker({
+    onError,
     connection,
     prefix,
     retryable: isRetryable,
@@ -100,6 +104,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
     return current?.runId === job.runId;
   });
   const runs = await startRunWorker({
+    onError,
     connection,
     subscriber,
     prefix,
@@ -130,6 +135,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
   const maintenance =
     config.github.auth?.kind === 'app'
       ? await startMaintenance({
+          onError,
           connection,
           prefix,
           tasks: {

@@ -1,4 +1,6 @@
+import type { WorkerErrorHandler } from './run-queue.js';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { reportedByConnection } from './redis-connection.js';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -51,6 +53,7 @@ export function createScheduleStore(connection: Redis, prefix: string): Schedule
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
   });
+  reportedByConnection(queue);
   return {
     async list() {
       const out: StoredSchedule[] = [];
@@ -91,6 +94,8 @@ export async function startTickWorker(o: {
   prefix: string;
   concurrency?: number;
   processor: TickProcessor;
+  /** @defaultValue BullMQ's own (stack traces on stderr) */
+  onError?: WorkerErrorHandler;
 }): Promise<{ close(): Promise<void> }> {
   const worker = new Worker<TickData>(
     TICKS_QUEUE,
@@ -105,6 +110,7 @@ export async function startTickWorker(o: {
     },
     { connection: o.connection, prefix: o.prefix, concurrency: o.concurrency ?? 4 },
   );
+  if (o.onError) worker.on('error', (err) => o.onError!(err, 'schedule ticks'));
   await worker.waitUntilReady();
   return { close: () => worker.close() };
 }

@@ -1,3 +1,4 @@
+import type { WorkerErrorHandler } from './run-queue.js';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -11,6 +12,8 @@ export async function startMaintenance(o: {
   connection: Redis;
   prefix: string;
   tasks: Readonly<Record<string, { everyMs: number; run: MaintenanceTask }>>;
+  /** @defaultValue BullMQ's own (stack traces on stderr) */
+  onError?: WorkerErrorHandler;
 }): Promise<{ close(): Promise<void> }> {
   const queue = new Queue('maintenance', {
     connection: o.connection,
@@ -27,6 +30,10 @@ export async function startMaintenance(o: {
     },
     { connection: o.connection, prefix: o.prefix, concurrency: 1 },
   );
+  if (o.onError) {
+    worker.on('error', (err) => o.onError!(err, 'maintenance'));
+    queue.on('error', (err) => o.onError!(err, 'maintenance queue'));
+  }
   await worker.waitUntilReady();
   return {
     async close() {

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { reportedByConnection } from './redis-connection.js';
 import type { Redis } from 'ioredis';
 import type { IntakeJob, RunJob } from './jobs.js';
 
@@ -35,6 +36,8 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       removeOnFail: true,
     },
   });
+  reportedByConnection(intake);
+  reportedByConnection(runs);
   return {
     intake,
     runs,

@@ -124,3 +124,14 @@ function innermost(err: unknown): string {
   }
   return String(e ?? 'unknown error');
 }
+
+/**
+ * A BullMQ `Queue` re-emits the errors of the connection it was given; that connection's own
+ * listener (see {@link createRedisConnection}) already reports them, so the queue's copy is not
+ * reported twice, and not printed by BullMQ as a raw stack trace either.
+ */
+export function reportedByConnection(queue: {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}): void {
+  queue.on('error', () => undefined);
+}

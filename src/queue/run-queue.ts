@@ -103,8 +103,16 @@ export type RunProcessor = (
   attempt: { readonly number: number; readonly max: number },
 ) => Promise<void>;
 
+/**
+ * Receives what a BullMQ worker reports as `error` (its own Redis connections lost, a lock renewal
+ * that failed). Without one, BullMQ prints each as a raw stack trace.
+ */
+export type WorkerErrorHandler = (err: Error, worker: string) => void;
+
 export interface RunWorkerOptions {
   readonly connection: Redis;
+  /** @defaultValue BullMQ's own (stack traces on stderr) */
+  readonly onError?: WorkerErrorHandler;
   /** A second connection for the cancel subscription (a subscribed connection can do nothing else). */
   readonly subscriber: Redis;
   readonly prefix: string;
@@ -200,6 +208,7 @@ export async function startRunWorker(
     if (!job || !o.onJobFailed) return;
     void o.onJobFailed(job.data);
   });
+  if (o.onError) worker.on('error', (err) => o.onError!(err, 'runs'));
   await o.subscriber.subscribe(cancelChannel(o.prefix));
   o.subscriber.on('message', (channel: string, jobId: string) => {
     if (channel === cancelChannel(o.prefix)) worker.cancelJob(jobId, 'cancelled by command');
@@ -224,6 +233,8 @@ export async function startIntakeWorker<T>(o: {
   processor: IntakeProcessor<T>;
   /** Whether an error thrown by the processor is worth another attempt. @defaultValue always */
   retryable?: (err: unknown) => boolean;
+  /** @defaultValue BullMQ's own (stack traces on stderr) */
+  onError?: WorkerErrorHandler;
 }): Promise<{ close(): Promise<void> }> {
   const process = async (job: Job<T>): Promise<void> => {
     try {
@@ -237,6 +248,7 @@ export async function startIntakeWorker<T>(o: {
     prefix: o.prefix,
     concurrency: o.concurrency ?? 8,
   });
+  if (o.onError) worker.on('error', (err) => o.onError!(err, 'intake'));
   await worker.waitUntilReady();
   return { close: () => worker.close() };
 }

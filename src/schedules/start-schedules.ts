@@ -1,3 +1,4 @@
+import type { WorkerErrorHandler } from '../queue/run-queue.js';
 import type { Redis } from 'ioredis';
 import type { RunServices } from '../engine/run-context.js';
 import { createScheduleStore, startTickWorker } from '../queue/job-schedulers.js';
@@ -22,6 +23,8 @@ export async function startSchedules(o: {
   readonly services: RunServices;
   readonly connection: Redis;
   readonly runs: RunQueue;
+  /** Errors of the tick worker's own Redis connections. */
+  readonly onError?: WorkerErrorHandler;
 }): Promise<RunningSchedules> {
   const { services, connection } = o;
   const { config, logger, github } = services;
@@ -56,6 +59,7 @@ export async function startSchedules(o: {
     connection,
     prefix: config.queuePrefix,
     processor: (tick) => service.onTick(tick),
+    onError: o.onError,
   });
   return {
     service,
