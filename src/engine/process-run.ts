@@ -75,7 +75,8 @@ export function createRunProcessor(services: RunServices): RunProcessor {
         return;
       }
       state.status = decision.status;
-      state.note = undefined;
+      // A step's note (the deploy view, "the agent stopped early") stays next to the failure.
+      if (decision.status === 'cancelled') state.note = undefined;
       state.error = decision.status === 'cancelled' ? undefined : text;
     };
 
@@ -152,12 +153,8 @@ export function createRunProcessor(services: RunServices): RunProcessor {
         tokens: state.tokens,
         costUsd: state.costUsd,
         pullRequest: state.pullRequest?.number,
-        // Workflows without the `label` permission (deploy) and maintenance runs (their subject is
-        // the dashboard issue) never touch the issue's labels.
-        labels:
-          job.maintenance || (ctx && !ctx.workflow.permissions.includes('label'))
-            ? undefined
-            : (repoConfig ?? DEFAULT_REPO_CONFIG).labels,
+        // Deploy runs and maintenance runs (their subject is the dashboard issue) touch no labels.
+        labels: job.deploy || job.maintenance ? undefined : (repoConfig ?? DEFAULT_REPO_CONFIG).labels,
       },
       () => progress.write(true),
     );
