@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { describeDocker } from '../support/docker.js';
 import { fakeReply, startFakeModelServer, type FakeModelServer } from '../support/fake-model-server.js';
+import { startForge, type Forge } from '../support/github-simulator.js';
 import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
@@ -31,6 +32,9 @@ describeDocker('the product image runs sandboxes on the Docker host', () => {
   const name = `dw-e2e-product-${process.pid}`;
   let dataDir: string;
   let model: FakeModelServer;
+  // droidworks checks GitHub before it says ready: the simulator plays it, on loopback.
+  let forge: Forge;
+  let github: string[] = [];
   let port = 0;
 
   beforeAll(async () => {
@@ -44,6 +48,8 @@ describeDocker('the product image runs sandboxes on the Docker host', () => {
     );
     dataDir = await mkdtemp(join(tmpdir(), 'dw-product-data-'));
     model = await startFakeModelServer();
+    forge = await startForge();
+    github = ['-e', `GITHUB_API_URL=${forge.url}`, '-e', `GITHUB_TOKEN=${forge.createUser('droid').token}`];
     port = await freePort();
     await run('docker', [
       'run',
@@ -65,8 +71,7 @@ describeDocker('the product image runs sandboxes on the Docker host', () => {
       `PORT=${port}`,
       '-e',
       'HOST=127.0.0.1',
-      '-e',
-      'GITHUB_TOKEN=ghp_e2eProductImageToken0000000000000000',
+      ...github,
       '-e',
       'GITHUB_WEBHOOK_SECRET=e2e-product-image-secret',
       '-e',
@@ -81,6 +86,7 @@ describeDocker('the product image runs sandboxes on the Docker host', () => {
     if (logs) console.log(`--- ${name} logs ---\n${logs.stdout}${logs.stderr}`);
     await run('docker', ['rm', '-f', name]).catch(() => undefined);
     await model?.close();
+    await forge?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -124,8 +130,7 @@ describeDocker('the product image runs sandboxes on the Docker host', () => {
         `DROIDWORKS_DATA_DIR=${dataDir}`,
         '-e',
         `REDIS_URL=${inject('redisUrl')}`,
-        '-e',
-        'GITHUB_TOKEN=ghp_e2eProductImageToken0000000000000000',
+        ...github,
         '-e',
         `DROIDWORKS_QUEUE_PREFIX=dw-product-${process.pid}`,
         // Docker's default interval is 10 s; the worker's check is the image's own HEALTHCHECK.
