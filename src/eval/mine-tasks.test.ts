@@ -125,6 +125,8 @@ describeDocker('droidworks eval mine', () => {
       [`acme__calc-${numbers.mul}`, ['mul works']],
       [`acme__calc-${numbers.add}`, ['add works']],
     ]);
+    // The mul fix came after the add fix: add's test already passes at its base.
+    expect(tasks.map((t) => t.PASS_TO_PASS)).toEqual([['add works', 'loads'], ['loads']]);
     const add = tasks[1]!;
     expect(add.problem_statement).toContain('add is wrong');
     expect(add.test_patch).toContain('+++ b/test/add.test.js');

@@ -53,8 +53,8 @@ export function isTestPath(path: string): boolean {
  * and one other file become tasks. The base is the merge commit's first parent; the problem is the
  * issue's title, body and the comments written before the merge; FAIL_TO_PASS are the tests that fail
  * at the base with the PR's test changes and pass with the whole fix, both runs in a fresh sandbox.
- * Candidates whose tests cannot be run that way are dropped with the reason. PASS_TO_PASS stays empty
- * (the test reporters name failing tests, not passing ones); scoring requires the whole suite to pass.
+ * and PASS_TO_PASS those that pass in both runs. Candidates whose tests cannot be run that way are
+ * dropped with the reason.
  */
 export async function mineTasks(
   deps: MineDeps,
@@ -138,7 +138,8 @@ export async function mineTasks(
       test_patch: testPatch,
       patch: goldPatch,
       FAIL_TO_PASS: before.failedTests,
-      PASS_TO_PASS: [],
+      // Passing before the fix and (the whole suite passed) after it.
+      PASS_TO_PASS: before.passedTests.filter((t) => !before.failedTests.includes(t)),
     };
     tasks.push(task);
     deps.onCandidate?.(pull.number, task);

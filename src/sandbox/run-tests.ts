@@ -1,4 +1,5 @@
 import { parseFailedTests } from './parse-failed-tests.js';
+import { parsePassedTests } from './parse-passed-tests.js';
 import type { CommandExecutor } from './types.js';
 
 export interface TestReport {
@@ -8,6 +9,8 @@ export interface TestReport {
   readonly passed: boolean;
   /** Failing tests' names where the output format allows parsing them; may be empty on failure. */
   readonly failedTests: string[];
+  /** Passing tests' names where the output format allows parsing them. */
+  readonly passedTests: string[];
   /** Combined, capped output of install and test. */
   readonly output: string;
   readonly timedOut: boolean;
@@ -36,6 +39,7 @@ export async function runTests(sandbox: CommandExecutor, options: RunTestsOption
         durationMs: performance.now() - started,
         passed: false,
         failedTests: [],
+        passedTests: [],
         output,
         timedOut: r.timedOut,
         installFailed: true,
@@ -49,6 +53,7 @@ export async function runTests(sandbox: CommandExecutor, options: RunTestsOption
     durationMs: performance.now() - started,
     passed: r.exitCode === 0 && !r.timedOut,
     failedTests: r.exitCode === 0 ? [] : parseFailedTests(testOutput),
+    passedTests: parsePassedTests(testOutput),
     output,
     timedOut: r.timedOut,
     installFailed: false,
