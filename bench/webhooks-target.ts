@@ -2,8 +2,9 @@
  * One target of bench/webhooks.ts, run in a child process of its own so the server and the load
  * generator do not share an event loop: `node --import tsx bench/webhooks-target.ts <target>`.
  *
- * - `droidworks`: the real gateway (Hono on @hono/node-server, real verifier, micro-batched intake
- *   writer, real BullMQ queue), wired as `droidworks gateway` wires it.
+ * - `droidworks`: the real gateway (its node fast path for the webhook route, Hono for the rest,
+ *   real verifier, micro-batched intake writer, real BullMQ queue), wired as `droidworks gateway`
+ *   wires it.
  * - `probot`: a minimal Probot 14 app on a plain node http server whose `issue_comment.created`
  *   handler enqueues the same intake job with `queue.add` (Probot answers after handlers finish).
  *
@@ -14,9 +15,9 @@
 import { createServer, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
 import { createGatewayApp } from '../src/gateway/app.js';
+import { createGatewayServer } from '../src/gateway/gateway-listener.js';
 import { createGatewayMetrics } from '../src/gateway/metrics.js';
 import { routeEvent, type RouteSettings } from '../src/gateway/route-event.js';
 import { createWebhookVerifier } from '../src/github/verify-webhook.js';
@@ -66,7 +67,7 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
     redis.once('error', reject);
   });
   const queues = createQueues(redis, BENCH_PREFIX);
-  const app = createGatewayApp({
+  const deps = {
     verifier: createWebhookVerifier(BENCH_SECRET),
     // BENCH_INTAKE_IN_FLIGHT compares batching settings (bench/README.md); unset: the product default.
     intake: createIntakeWriter(redis, queues, {
@@ -77,10 +78,10 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
     settings: SETTINGS,
     logger: logger.child({ component: 'gateway' }),
     metrics: createGatewayMetrics({ collectDefaults: true }),
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
+  };
+  // As `droidworks gateway` serves it: the node fast path for webhooks, Hono for the rest.
+  const server = createGatewayServer(createGatewayApp(deps), deps);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
     async close() {

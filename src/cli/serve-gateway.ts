@@ -1,7 +1,8 @@
-import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { Config } from '../config/load-config.js';
 import { RunLedger } from '../engine/ledger.js';
-import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
+import { createGatewayApp, type GatewayDeps, type ReadinessCheck } from '../gateway/app.js';
+import { createGatewayServer } from '../gateway/gateway-listener.js';
 import { mountDashboard } from '../gateway/dashboard.js';
 import { dashboardGuard } from '../gateway/dashboard-guard.js';
 import { createGatewayMetrics } from '../gateway/metrics.js';
@@ -48,7 +49,7 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
   redis.on('error', (err: Error) => o.logger.warn({ err: err.message }, 'gateway redis connection error'));
   const queues = createQueues(redis, o.config.queuePrefix);
   const metrics = createGatewayMetrics({ collectDefaults: true });
-  const app = createGatewayApp({
+  const deps: GatewayDeps = {
     verifier: createWebhookVerifier(secret),
     intake: createIntakeWriter(redis, queues),
     settings: {
@@ -72,13 +73,13 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
         webUrl: gitBaseUrl(o.config.github.apiUrl),
       });
     },
-  });
-  let server: ServerType;
+  };
+  const app = createGatewayApp(deps);
+  let server: Server;
   try {
     server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
-        resolve(s),
-      );
+      const s = createGatewayServer(app, deps);
+      s.listen(o.config.http.port, o.config.http.host, () => resolve(s));
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           err.code === 'EADDRINUSE'

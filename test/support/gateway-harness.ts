@@ -1,8 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { createGatewayApp } from '../../src/gateway/app.js';
+import { createGatewayServer } from '../../src/gateway/gateway-listener.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../../src/gateway/metrics.js';
 import type { RouteSettings } from '../../src/gateway/route-event.js';
 import { createWebhookVerifier } from '../../src/github/verify-webhook.js';
@@ -46,17 +47,17 @@ export async function startGateway(
     }),
   });
   const metrics = createGatewayMetrics();
-  const app = createGatewayApp({
+  const deps = {
     verifier: createWebhookVerifier(WEBHOOK_SECRET),
     intake: createIntakeWriter(redis, queues),
     settings: { triggerLabel: 'droid', commandPrefix: '/droid', botLogin: 'droidworks[bot]', ...settings },
     logger,
     metrics,
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
-  });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
+  };
+  // The gateway as `droidworks gateway` serves it: the node fast path for webhooks, Hono for the rest.
+  const server: Server = createGatewayServer(createGatewayApp(deps), deps);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
