@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Server } from 'node:http';
+import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { createGatewayApp } from '../../src/gateway/app.js';
 import { createGatewayServer } from '../../src/gateway/gateway-listener.js';
@@ -16,6 +17,8 @@ export const WEBHOOK_SECRET = 'test-webhook-secret';
 
 export interface GatewayHarness {
   readonly url: string;
+  /** The Hono app behind the server (`app.request()` skips the node fast path). */
+  readonly app: Hono;
   readonly queues: Queues;
   readonly redis: Redis;
   readonly metrics: GatewayMetrics;
@@ -56,12 +59,14 @@ export async function startGateway(
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
   };
   // The gateway as `droidworks gateway` serves it: the node fast path for webhooks, Hono for the rest.
-  const server: Server = createGatewayServer(createGatewayApp(deps), deps);
+  const app = createGatewayApp(deps);
+  const server: Server = createGatewayServer(app, deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
+    app,
     queues,
     redis,
     metrics,
