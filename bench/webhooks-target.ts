@@ -34,12 +34,16 @@ export const WEBHOOK_PATH = '/webhooks/github';
 export const TARGETS = ['droidworks', 'probot'] as const;
 export type Target = (typeof TARGETS)[number];
 
-/** Event-loop delay of the target over one phase, in ms (`perf_hooks.monitorEventLoopDelay`). */
+/**
+ * Event-loop delay of the target over one phase, in ms (`perf_hooks.monitorEventLoopDelay`), and the
+ * CPU time the target process used over the same phase (user + system, `process.cpuUsage`).
+ */
 export interface LoopDelay {
   readonly type: 'loop-delay';
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  readonly cpuMs: number;
 }
 
 /** Asks the target to start a new event-loop delay histogram (`reset`) or report it (`read`). */
@@ -159,15 +163,21 @@ async function main(target: Target): Promise<void> {
   // Stalls (GC of large bodies, a long batch, blocking work) show here as delay, not just as p99.
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  let cpuSince = process.cpuUsage();
   process.on('message', (m: LoopDelayRequest) => {
     if (m.type !== 'loop-delay') return;
-    if (m.op === 'reset') return loop.reset();
+    if (m.op === 'reset') {
+      cpuSince = process.cpuUsage();
+      return loop.reset();
+    }
+    const cpu = process.cpuUsage(cpuSince);
     const ms = (ns: number): number => ns / 1e6;
     const reply: LoopDelay = {
       type: 'loop-delay',
       p50: ms(loop.percentile(50)),
       p99: ms(loop.percentile(99)),
       max: ms(loop.max),
+      cpuMs: (cpu.user + cpu.system) / 1000,
     };
     process.send?.(reply);
   });

@@ -310,6 +310,14 @@ async function checkJobs(
   return { jobs, lost, duplicated, unacknowledged };
 }
 
+/** CPU seconds the redis-server has used since it started (`INFO cpu`), in ms. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
 interface RunningTarget {
   readonly ready: TargetReady;
   /** Starts (`reset`) or reads (`read`) the target's event-loop delay histogram. */
@@ -383,6 +391,8 @@ interface TargetRow {
   readonly saturatedJobs: JobCheck;
   readonly fixed: PhaseOutcome;
   readonly fixedJobs: JobCheck;
+  /** CPU ms the target's redis-server used during saturation. */
+  readonly saturatedRedisCpuMs: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -402,8 +412,10 @@ async function benchTarget(
     await saturate(url, `warmup${pair}`, bodies, WARMUP);
     console.log(`${target}: saturation, ${SATURATION.connections} connections for ${SATURATION.seconds} s`);
     await running.loopDelay('reset');
+    const redisCpuBefore = await redisCpuMs(redis);
     const saturated = await saturate(url, `sat${pair}`, bodies, SATURATION);
     const saturatedLoop = await running.loopDelay('read');
+    const saturatedRedisCpuMs = (await redisCpuMs(redis)) - redisCpuBefore;
     const saturatedJobs = await checkJobs(redis, waitKey, `sat${pair}`, saturated);
     // Let the target drain what saturation left behind (log buffers, GC) before timing latency.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -412,7 +424,17 @@ async function benchTarget(
     const fixed = await paced(url, `rate${pair}`, bodies, PACED);
     const fixedLoop = await running.loopDelay('read');
     const fixedJobs = await checkJobs(redis, waitKey, `rate${pair}`, fixed);
-    return { target, pair, saturated, saturatedJobs, saturatedLoop, fixed, fixedJobs, fixedLoop };
+    return {
+      target,
+      pair,
+      saturated,
+      saturatedJobs,
+      saturatedLoop,
+      saturatedRedisCpuMs,
+      fixed,
+      fixedJobs,
+      fixedLoop,
+    };
   } finally {
     redis.disconnect();
     await running.stop();
@@ -470,6 +492,16 @@ try {
 }
 
 const rateOf = (r: TargetRow): number => r.saturated.accepted / r.saturated.seconds;
+/**
+ * CPU µs per delivery answered 2xx during saturation: the target process and its redis-server. Much
+ * less sensitive than throughput to other work on the machine, which steals wall time, not CPU time.
+ */
+const cpuOf = (r: TargetRow): { gateway: number; redis: number; total: number } => {
+  const per = (ms: number): number => (ms * 1000) / Math.max(1, r.saturated.accepted);
+  const gateway = per(r.saturatedLoop?.cpuMs ?? NaN);
+  const redis = per(r.saturatedRedisCpuMs);
+  return { gateway, redis, total: gateway + redis };
+};
 const latency = (r: TargetRow, p: number): number =>
   pct(
     [...(r.fixed.latencies ?? [])].sort((a, b) => a - b),
@@ -489,6 +521,7 @@ console.table(
     'accepted/s @64 conn': Math.round(rateOf(r)),
     [`p50 ms @${PACED.rate}/s`]: latency(r, 0.5).toFixed(2),
     [`p99 ms @${PACED.rate}/s`]: latency(r, 0.99).toFixed(2),
+    'CPU µs/delivery (process + redis) @sat': `${cpuOf(r).gateway.toFixed(0)} + ${cpuOf(r).redis.toFixed(0)}`,
     'loop delay p50/p99/max ms (sat)': loopOf(r.saturatedLoop),
     [`loop delay p50/p99/max ms (@${PACED.rate}/s)`]: loopOf(r.fixedLoop),
     lost: lostOf(r),
@@ -520,6 +553,8 @@ if (complete.length > 0) {
       'droidworks/s': Math.round(rateOf(p.dw!)),
       'probot/s': Math.round(rateOf(p.pb!)),
       ratio: `${(rateOf(p.dw!) / rateOf(p.pb!)).toFixed(2)}x`,
+      'CPU µs/delivery dw / probot': `${cpuOf(p.dw!).total.toFixed(0)} / ${cpuOf(p.pb!).total.toFixed(0)}`,
+      'CPU ratio': `${(cpuOf(p.pb!).total / cpuOf(p.dw!).total).toFixed(2)}x`,
       'droidworks p50 / p99 ms': `${latency(p.dw!, 0.5).toFixed(2)} / ${latency(p.dw!, 0.99).toFixed(2)}`,
       'probot p50 / p99 ms': `${latency(p.pb!, 0.5).toFixed(2)} / ${latency(p.pb!, 0.99).toFixed(2)}`,
     })),
@@ -530,9 +565,13 @@ if (complete.length > 0) {
   const lost = dwRows.reduce((a, r) => a + lostOf(r), 0);
   const dup = dwRows.reduce((a, r) => a + dupOf(r), 0);
   const ratio = median(ratios);
+  const cpuRatios = complete.map((p) => cpuOf(p.pb!).total / cpuOf(p.dw!).total);
   const p99 = median(p99s);
   console.log(
     `droidworks/probot saturated throughput: median ${ratio.toFixed(2)}x, range ${range(ratios, 2)}x over ${complete.length} pair(s) (${ratio >= 2 ? 'meets' : 'misses'} >= 2x)`,
+  );
+  console.log(
+    `probot/droidworks CPU per delivery (process + its redis-server, at saturation): median ${median(cpuRatios).toFixed(2)}x, range ${range(cpuRatios, 2)}x (what the throughput ratio would be with a core each)`,
   );
   console.log(
     `droidworks p99 at ${PACED.rate}/s: median ${p99.toFixed(2)} ms, range ${range(p99s, 2)} ms (${p99 < 10 ? 'meets' : 'misses'} < 10 ms)`,
