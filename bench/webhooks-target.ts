@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { Probot, createNodeMiddleware } from 'probot';
 import { createGatewayApp } from '../src/gateway/app.js';
 import { createGatewayServer } from '../src/gateway/gateway-listener.js';
-import { createGatewayMetrics } from '../src/gateway/metrics.js';
+import { answersSlowerThan, createGatewayMetrics } from '../src/gateway/metrics.js';
 import { routeEvent, type RouteSettings } from '../src/gateway/route-event.js';
 import { createWebhookVerifier } from '../src/github/verify-webhook.js';
 import { startEmbeddedRedis } from '../src/queue/embedded-redis.js';
@@ -44,6 +44,11 @@ export interface LoopDelay {
   readonly p99: number;
   readonly max: number;
   readonly cpuMs: number;
+  /**
+   * droidworks only: answers its own intake histogram timed over 10 ms (request handled to answer),
+   * of all it answered: the gateway's view, without the load generator's or the scheduler's delays.
+   */
+  readonly own?: { readonly over10ms: number; readonly total: number };
 }
 
 /** Asks the target to start a new event-loop delay histogram (`reset`) or report it (`read`). */
@@ -83,16 +88,33 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
     logger: logger.child({ component: 'gateway' }),
     metrics: createGatewayMetrics({ collectDefaults: true }),
   };
+  const { metrics } = deps;
   // As `droidworks gateway` serves it: the node fast path for webhooks, Hono for the rest.
   const server = createGatewayServer(createGatewayApp(deps), deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
+    own: {
+      reset: () => metrics.intakeLatency.reset(),
+      async read() {
+        const { slower, total } = await answersSlowerThan(metrics, 0.01);
+        return { over10ms: slower, total };
+      },
+    },
     async close() {
       await queues.close();
       redis.disconnect();
     },
   };
+}
+
+interface RunningServer {
+  readonly server: Server;
+  readonly own?: {
+    reset(): void;
+    read(): Promise<{ over10ms: number; total: number }>;
+  };
+  close(): Promise<void>;
 }
 
 async function startProbot(redisUrl: string, logger: Logger) {
@@ -140,7 +162,7 @@ async function startProbot(redisUrl: string, logger: Logger) {
 async function main(target: Target): Promise<void> {
   const redisServer = await startEmbeddedRedis();
   let stopping: Promise<void> | undefined;
-  let running: { server: Server; close(): Promise<void> } | undefined;
+  let running: RunningServer | undefined;
   const stop = (code: number): Promise<void> =>
     (stopping ??= (async () => {
       const timer = setTimeout(() => process.exit(code), 5000).unref();
@@ -168,18 +190,21 @@ async function main(target: Target): Promise<void> {
     if (m.type !== 'loop-delay') return;
     if (m.op === 'reset') {
       cpuSince = process.cpuUsage();
+      running?.own?.reset();
       return loop.reset();
     }
     const cpu = process.cpuUsage(cpuSince);
     const ms = (ns: number): number => ns / 1e6;
-    const reply: LoopDelay = {
+    const reply: Omit<LoopDelay, 'own'> = {
       type: 'loop-delay',
       p50: ms(loop.percentile(50)),
       p99: ms(loop.percentile(99)),
       max: ms(loop.max),
       cpuMs: (cpu.user + cpu.system) / 1000,
     };
-    process.send?.(reply);
+    void (running?.own?.read() ?? Promise.resolve(undefined)).then((own) =>
+      process.send?.({ ...reply, own } satisfies LoopDelay),
+    );
   });
   try {
     const logger = createLogger({ level: 'info' });

@@ -524,6 +524,9 @@ console.table(
     'CPU µs/delivery (process + redis) @sat': `${cpuOf(r).gateway.toFixed(0)} + ${cpuOf(r).redis.toFixed(0)}`,
     'loop delay p50/p99/max ms (sat)': loopOf(r.saturatedLoop),
     [`loop delay p50/p99/max ms (@${PACED.rate}/s)`]: loopOf(r.fixedLoop),
+    [`gateway's own answers > 10 ms @${PACED.rate}/s`]: r.fixedLoop?.own
+      ? `${r.fixedLoop.own.over10ms} of ${r.fixedLoop.own.total}`
+      : 'n/a',
     lost: lostOf(r),
     duplicated: dupOf(r),
     'non-2xx/errors': r.saturated.non2xx + r.saturated.errors + r.fixed.non2xx + r.fixed.errors,
