@@ -15,6 +15,7 @@
 import { createServer, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { createAdaptorServer } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
 import { createGatewayApp } from '../src/gateway/app.js';
 import { createGatewayServer } from '../src/gateway/gateway-listener.js';
@@ -90,7 +91,13 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
   };
   const { metrics } = deps;
   // As `droidworks gateway` serves it: the node fast path for webhooks, Hono for the rest.
-  const server = createGatewayServer(createGatewayApp(deps), deps);
+  // BENCH_DROIDWORKS_SERVER=hono serves everything through @hono/node-server instead (the same
+  // delivery handler behind Hono's adapter, as before issue 11's second round), for comparison.
+  const app = createGatewayApp(deps);
+  const server =
+    process.env.BENCH_DROIDWORKS_SERVER === 'hono'
+      ? (createAdaptorServer({ fetch: app.fetch }) as Server)
+      : createGatewayServer(app, deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
