@@ -13,7 +13,7 @@
  * SIGTERM, SIGINT or when the parent goes away, and always stops its redis-server.
  */
 import { createServer, type Server } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
@@ -45,6 +45,8 @@ export interface LoopDelay {
   readonly p99: number;
   readonly max: number;
   readonly cpuMs: number;
+  /** Garbage collection over the phase: pause time in ms, the longest pause, major collections. */
+  readonly gc: { readonly ms: number; readonly maxMs: number; readonly major: number };
   /**
    * droidworks only: answers its own intake histogram timed over 10 ms (request handled to answer),
    * of all it answered: the gateway's view, without the load generator's or the scheduler's delays.
@@ -193,10 +195,20 @@ async function main(target: Target): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   let cpuSince = process.cpuUsage();
+  let gc = { ms: 0, maxMs: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.ms += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (m: LoopDelayRequest) => {
     if (m.type !== 'loop-delay') return;
     if (m.op === 'reset') {
       cpuSince = process.cpuUsage();
+      gc = { ms: 0, maxMs: 0, major: 0 };
       running?.own?.reset();
       return loop.reset();
     }
@@ -208,6 +220,7 @@ async function main(target: Target): Promise<void> {
       p99: ms(loop.percentile(99)),
       max: ms(loop.max),
       cpuMs: (cpu.user + cpu.system) / 1000,
+      gc,
     };
     void (running?.own?.read() ?? Promise.resolve(undefined)).then((own) =>
       process.send?.({ ...reply, own } satisfies LoopDelay),

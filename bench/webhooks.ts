@@ -509,6 +509,8 @@ const latency = (r: TargetRow, p: number): number =>
   );
 const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost;
 const dupOf = (r: TargetRow): number => r.saturatedJobs.duplicated + r.fixedJobs.duplicated;
+const gcOf = (l: LoopDelay | undefined): string =>
+  l ? `${l.gc.ms.toFixed(0)} / ${l.gc.maxMs.toFixed(0)} / ${l.gc.major}` : 'n/a';
 const loopOf = (l: LoopDelay | undefined): string =>
   l ? `${l.p50.toFixed(1)} / ${l.p99.toFixed(1)} / ${l.max.toFixed(0)}` : 'n/a';
 console.log(
@@ -524,6 +526,7 @@ console.table(
     'CPU µs/delivery (process + redis) @sat': `${cpuOf(r).gateway.toFixed(0)} + ${cpuOf(r).redis.toFixed(0)}`,
     'loop delay p50/p99/max ms (sat)': loopOf(r.saturatedLoop),
     [`loop delay p50/p99/max ms (@${PACED.rate}/s)`]: loopOf(r.fixedLoop),
+    'GC ms total / max pause / majors (sat | @1000/s)': `${gcOf(r.saturatedLoop)} | ${gcOf(r.fixedLoop)}`,
     [`gateway's own answers > 10 ms @${PACED.rate}/s`]: r.fixedLoop?.own
       ? `${r.fixedLoop.own.over10ms} of ${r.fixedLoop.own.total}`
       : 'n/a',
