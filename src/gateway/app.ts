@@ -34,8 +34,8 @@ const JSON_TYPE = { 'content-type': 'application/json' } as const;
 /**
  * The Hono app: `POST /webhooks/github`, `/healthz`, `/readyz`, `/metrics`. It makes no GitHub or
  * model call: a delivery is verified, routed, written to Redis, and answered. On a node server,
- * {@link createGatewayListener} answers the webhook route without Hono (same handler, same
- * statuses) and hands every other request to this app.
+ * `createGatewayListener` (gateway-listener.ts) answers the webhook route without Hono (same
+ * handler, same statuses) and hands every other request to this app.
  */
 export function createGatewayApp(deps: GatewayDeps): Hono {
   const app = new Hono();

@@ -87,6 +87,8 @@ export function createGatewayListener(app: Hono, deps: DeliveryDeps): GatewayReq
     req.on('end', () => {
       if (refused) return;
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      // The request (and so this closure) lives until the answer; the chunks need not.
+      chunks.length = 0;
       const event = h['x-github-event'];
       const deliveryId = h['x-github-delivery'];
       const signature = h['x-hub-signature-256'];
