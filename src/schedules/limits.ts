@@ -6,8 +6,9 @@ export function maintenanceBranch(workflow: string, group?: string): string {
 }
 
 /**
- * Why a maintenance workflow may not open a pull request now, or undefined when it may. A workflow
- * whose branch already has an open PR refreshes that PR, so limits do not stop it. Pure.
+ * Why a maintenance workflow (or one of its dependency groups) may not open a pull request now, or
+ * undefined when it may. A branch that already has an open PR refreshes that PR, so limits do not
+ * stop it. Pure.
  */
 export function prLimitReason(o: {
   readonly branch: string;
@@ -16,7 +17,7 @@ export function prLimitReason(o: {
   readonly openedToday: number;
   readonly limits: LimitsConfig;
 }): string | undefined {
-  if (o.openBranches.some((b) => b === o.branch || b.startsWith(`${o.branch}-`))) return undefined;
+  if (o.openBranches.includes(o.branch)) return undefined;
   const open = o.openBranches.filter((b) => b.startsWith('droid/maintenance/')).length;
   if (open >= o.limits.openPrs)
     return `${open} droid maintenance pull requests are open (limits.openPrs: ${o.limits.openPrs}); merge or close one`;

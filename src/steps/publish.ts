@@ -93,6 +93,10 @@ function pullRequestBody(ctx: RunContext, files: string[], summary: string, fail
     failing ? '> ⚠️ The tests still fail; this draft shows the attempt and the failure report.\n' : '',
     '## Summary',
     summary || '_The agent gave no summary._',
+    // A maintenance step wrote the summary; the coder's attempt (e.g. fixing a breakage) is its own part.
+    job.maintenance && state.summary && state.agent?.summary
+      ? `## Changes by the coder\n${redact(state.agent.summary, ctx.services.secrets)}`
+      : '',
     state.plan?.length ? `## Plan\n${state.plan.map((p) => `- [x] ${p}`).join('\n')}` : '',
     tests
       ? `## Tests\n\`${tests.command}\`: ${tests.passed ? 'passing' : 'failing'} (round ${tests.round}, ${(tests.durationMs / 1000).toFixed(1)} s)${tests.failedTests.length ? `\nFailing: ${tests.failedTests.map((t) => `\`${t}\``).join(', ')}` : ''}`
