@@ -49,19 +49,6 @@ async function sandboxRegistry(): Promise<{
   };
 }
 
-/** A lock file npm fills in (`npm install` resolves what it lacks). */
-const EMPTY_LOCK = (deps: Record<string, string>) =>
-  JSON.stringify(
-    {
-      name: 'calculator',
-      version: '1.0.0',
-      lockfileVersion: 3,
-      requires: true,
-      packages: { '': { name: 'calculator', version: '1.0.0', dependencies: deps } },
-    },
-    null,
-    2,
-  ) + '\n';
 const REPO = `${SAMPLE_REPO.owner}/${SAMPLE_REPO.name}`;
 const BRANCH = 'droid/maintenance/changelog';
 
@@ -392,7 +379,11 @@ describeDocker('scheduled maintenance', () => {
         files: {
           'calc.js': calc,
           'package.json': JSON.stringify({ ...pkg, dependencies: { 'left-pad': '^1.0.0' } }, null, 2) + '\n',
-          'package-lock.json': EMPTY_LOCK({ 'left-pad': '^1.0.0' }),
+          'package-lock.json': registry.lockFile(
+            local.env.DROIDWORKS_NPM_REGISTRY!,
+            { 'left-pad': '1.0.0' },
+            { 'left-pad': '^1.0.0' },
+          ),
           '.gitignore': 'node_modules/\n',
           '.droidworks.yml':
             'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1", update: minor, group: all }\n',
@@ -506,7 +497,12 @@ describeDocker('scheduled maintenance', () => {
         files: {
           'calc.js': calc,
           'package.json': JSON.stringify({ ...pkg, dependencies: deps }, null, 2) + '\n',
-          'package-lock.json': EMPTY_LOCK(deps),
+          // Both pinned at 1.0.0: the other group's package stays there (npm keeps what the lock says).
+          'package-lock.json': registry.lockFile(
+            local.env.DROIDWORKS_NPM_REGISTRY!,
+            { 'tiny-a': '1.0.0', 'tiny-b': '1.0.0' },
+            deps,
+          ),
           '.gitignore': 'node_modules/\n',
           'answers.js':
             "module.exports = { a: () => require('tiny-a').answer(), b: () => require('tiny-b').answer() };\n",

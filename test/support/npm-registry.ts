@@ -22,6 +22,15 @@ export interface LocalNpmRegistry {
   readonly url: string;
   readonly port: number;
   publish(name: string, version: string, options?: PublishOptions): void;
+  /**
+   * A package-lock.json (v3) pinning these exact versions, as `npm install` would write it with the
+   * registry at `base` (the URL the sandbox uses).
+   */
+  lockFile(
+    base: string,
+    pins: Readonly<Record<string, string>>,
+    ranges: Readonly<Record<string, string>>,
+  ): string;
   /** Package names asked for, in order (metadata only). */
   readonly requests: string[];
   /** Tarballs downloaded (`name@version`), in order. */
@@ -109,6 +118,31 @@ export async function startNpmRegistry(host = '127.0.0.1'): Promise<LocalNpmRegi
       if (options.homepage) pkg.homepage = options.homepage;
       if (options.repository) pkg.repository = options.repository;
       packages.set(name, pkg);
+    },
+    lockFile(base, pins, ranges) {
+      const entries = Object.entries(pins).map(([name, version]) => {
+        const found = packages.get(name)?.versions.find((v) => v.version === version);
+        if (!found) throw new Error(`${name}@${version} is not published`);
+        return [
+          `node_modules/${name}`,
+          {
+            version,
+            resolved: `${base}/${name}/-/${name.split('/').pop()}-${version}.tgz`,
+            integrity: found.integrity,
+          },
+        ] as const;
+      });
+      const lock = {
+        name: 'calculator',
+        version: '1.0.0',
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          '': { name: 'calculator', version: '1.0.0', dependencies: ranges },
+          ...Object.fromEntries(entries),
+        },
+      };
+      return `${JSON.stringify(lock, null, 2)}\n`;
     },
     close: () =>
       new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
