@@ -175,6 +175,12 @@ describe('prLimitReason', () => {
     ['open limit', ['droid/maintenance/y', 'droid/maintenance/z'], 0, /limits\.openPrs: 2/],
     ['daily limit', ['droid/maintenance/y'], 1, /limits\.prsPerDay: 1/],
     ['human PRs do not count', ['feature/a', 'feature/b'], 0, undefined],
+    [
+      'another group of the workflow does not count as its own',
+      ['droid/maintenance/x-a', 'droid/maintenance/y'],
+      0,
+      /limits\.openPrs: 2/,
+    ],
   ])('%s', (_name, openBranches, openedToday, expected) => {
     const reason = prLimitReason({ branch: maintenanceBranch('x'), openBranches, openedToday, limits });
     if (expected === undefined) expect(reason).toBeUndefined();
