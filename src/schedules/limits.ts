@@ -25,3 +25,33 @@ export function prLimitReason(o: {
     return `${o.openedToday} droid maintenance pull requests were opened today (limits.prsPerDay: ${o.limits.prsPerDay}); waits until tomorrow (UTC)`;
   return undefined;
 }
+
+/**
+ * Which of a workflow's PR branches (one per dependency group) may start now, in order: each
+ * admitted branch that has no open PR yet counts against the limits for the next, so one tick never
+ * opens more than the limits allow. Pure.
+ */
+export function admitBranches(o: {
+  readonly branches: readonly string[];
+  readonly openBranches: readonly string[];
+  readonly openedToday: number;
+  readonly limits: LimitsConfig;
+}): { admitted: string[]; waits: Array<{ branch: string; reason: string }> } {
+  let openBranches = [...o.openBranches];
+  let openedToday = o.openedToday;
+  const admitted: string[] = [];
+  const waits: Array<{ branch: string; reason: string }> = [];
+  for (const branch of o.branches) {
+    const reason = prLimitReason({ branch, openBranches, openedToday, limits: o.limits });
+    if (reason) {
+      waits.push({ branch, reason });
+      continue;
+    }
+    admitted.push(branch);
+    if (!openBranches.includes(branch)) {
+      openBranches = [...openBranches, branch];
+      openedToday += 1;
+    }
+  }
+  return { admitted, waits };
+}

@@ -14,7 +14,7 @@ import {
   type ServedRepo,
 } from './desired-schedules.js';
 import type { MaintenanceStore } from './maintenance-store.js';
-import { maintenanceBranch, prLimitReason } from './limits.js';
+import { admitBranches, maintenanceBranch } from './limits.js';
 import { DASHBOARD_LABEL, DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard } from './render-dashboard.js';
 import { planSync, type SyncResult } from './sync-schedules.js';
 import { createHash } from 'node:crypto';
@@ -233,30 +233,27 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
       if ('problem' in planned) return refuse(planned.problem);
       groups = planned.groups;
     }
-    const limited = opensPullRequests(definition.steps.map((s) => s.step));
-    let openBranches = limited
-      ? (await d.github.listPullRequests({ owner: repo.owner, repo: repo.name }, { state: 'open' })).map(
-          (p) => p.headRef,
-        )
-      : [];
-    let openedToday = limited ? await d.store.prsOpenedToday(name, now()) : 0;
-    const waits: string[] = [];
+    const branchOf = (group: string | undefined) =>
+      maintenanceBranch(workflow, dependencyGroupOf(workflow, group));
+    const admission = opensPullRequests(definition.steps.map((s) => s.step))
+      ? admitBranches({
+          branches: groups.map(branchOf),
+          openBranches: (
+            await d.github.listPullRequests({ owner: repo.owner, repo: repo.name }, { state: 'open' })
+          ).map((p) => p.headRef),
+          openedToday: await d.store.prsOpenedToday(name, now()),
+          limits: config.limits,
+        })
+      : { admitted: groups.map(branchOf), waits: [] };
+    const waits = admission.waits.map((w) => {
+      const group = groups.find((g) => branchOf(g) === w.branch);
+      return group ? `group ${group}: ${w.reason}` : w.reason;
+    });
     const started: string[] = [];
     let folded: string | undefined;
     for (const group of groups) {
-      const branch = maintenanceBranch(workflow, dependencyGroupOf(workflow, group));
-      if (limited) {
-        const reason = prLimitReason({ branch, openBranches, openedToday, limits: config.limits });
-        if (reason) {
-          waits.push(group ? `group ${group}: ${reason}` : reason);
-          continue;
-        }
-        // This run may open a PR: the next group counts it (no burst past the limits in one tick).
-        if (!openBranches.includes(branch)) {
-          openBranches = [...openBranches, branch];
-          openedToday += 1;
-        }
-      }
+      const branch = branchOf(group);
+      if (!admission.admitted.includes(branch)) continue;
       const queued = await enqueueRun(repo, workflow, group, branch, trigger, requestedBy, delaySec);
       if ('runId' in queued) started.push(queued.runId);
       else folded = queued.reason;

@@ -78,12 +78,13 @@ export function planDependencyUpdates(
       fromVersion: current.version,
       toVersion: best,
       type,
-      group:
+      group: groupSlug(
         policy.group === 'all'
           ? 'all'
           : policy.group === 'none'
             ? name.replace(/[@/]/g, '-').replace(/^-/, '')
             : (/^(@[^/]+)\//.exec(name)?.[1]?.slice(1) ?? 'unscoped'),
+      ),
       ...(notes ? { notes } : {}),
     });
   }
@@ -127,4 +128,15 @@ export function groupUpdates(updates: readonly DependencyUpdate[]): Map<string, 
   const out = new Map<string, DependencyUpdate[]>();
   for (const u of updates) out.set(u.group, [...(out.get(u.group) ?? []), u]);
   return out;
+}
+
+/** A group name fit for a branch (`droid/maintenance/dependency-update-<group>`) and a job. Pure. */
+function groupSlug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'unnamed'
+  );
 }
