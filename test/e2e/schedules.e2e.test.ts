@@ -559,6 +559,17 @@ describeDocker('scheduled maintenance', () => {
         coderFirstTurns.map((r) => (JSON.stringify(r.body).includes('(tiny-a)') ? 'a' : 'b')).sort(),
       ).toEqual(['a', 'b']);
       expect(stack.forge.pulls(REPO)).toHaveLength(2);
+      // The dashboard line: the last run (id, outcome, cost, its PR).
+      const line = await waitFor(
+        'the dashboard to show the last run',
+        () =>
+          /\*\*dependency-update\*\* \(`0 6 \* \* 1`\)\n {2}- last run: `maint-dependency-update-[0-9a-f]{10}` (\w+), \$\d+\.\d{2}, PR #(\d+)/.exec(
+            issuesOf(stack).find((i) => i.labels.includes(DASHBOARD_LABEL))?.body ?? '',
+          ) ?? undefined,
+        60_000,
+      );
+      expect(line[1]).toBe('succeeded');
+      expect([a!.number, b!.number]).toContain(Number(line[2]));
     } finally {
       await local.close();
     }
