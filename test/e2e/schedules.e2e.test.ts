@@ -551,6 +551,8 @@ describeDocker('scheduled maintenance', () => {
       expect(b!.body).toContain('| `tiny-b` | `^1.0.0` → `^1.1.0` | minor |');
       expect(b!.body).toContain('`tiny-b answers`');
       expect(b!.body).not.toContain('`tiny-a answers`');
+      expect(b!.body).toContain('## Failure');
+      expect(b!.body).toContain('answer is not a function'); // the failure itself
       // One fix attempt per group: the coder was asked about each breakage in one conversation.
       const coderFirstTurns = e2e.model.requests.filter(
         (r) => scriptedRoleOf(systemOf(r)) === 'coder' && assistantTurns(r) === 0,
