@@ -109,7 +109,7 @@ async function applyWithNpm(ctx: RunContext, registry: string): Promise<void> {
   }
   const command = [
     'npm install --no-audit --no-fund --loglevel=error',
-    `--registry=${shellQuote(`${registry}/`)}`,
+    `--registry=${shellQuote(`${withoutCredentials(registry)}/`)}`,
     hasLock ? '' : '--no-package-lock',
     modulesIgnored ? '' : '--package-lock-only',
   ]
@@ -142,6 +142,17 @@ async function applyWithNpm(ctx: RunContext, registry: string): Promise<void> {
   } finally {
     await sandbox.release();
   }
+}
+
+/**
+ * The registry URL without user and password: credentials in `DROIDWORKS_NPM_REGISTRY` serve the
+ * worker's own metadata requests and never enter a sandbox, a command line or the ledger. Pure.
+ */
+export function withoutCredentials(registry: string): string {
+  const url = new URL(registry);
+  url.username = '';
+  url.password = '';
+  return url.toString().replace(/\/+$/, '');
 }
 
 function shellQuote(s: string): string {
