@@ -148,7 +148,7 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
       {
         sandboxes,
         models: createModelRouter(config.models, { logger }),
-        budgets: config.budgets,
+        config,
         sourceOf,
         testCommand: o.testCommand,
         secrets: [config.models.openai.apiKey, config.models.anthropic.apiKey],
