@@ -82,6 +82,8 @@ beforeAll(async () => {
     join(repo, 'calc.js'),
     'export function add(a, b) {\n  return a - b;\n}\nexport function mul(a, b) {\n  return a + b;\n}\n',
   );
+  // The detected install (`npm install`) writes a lockfile: not part of anyone's change.
+  writeFileSync(join(repo, '.gitignore'), 'package-lock.json\nnode_modules/\n');
   writeFileSync(
     join(repo, 'package.json'),
     '{ "type": "module", "scripts": { "test": "node --test test/" } }\n',
