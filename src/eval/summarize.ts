@@ -23,6 +23,9 @@ export interface ConfigSummary {
   readonly budgetStops: number;
   readonly modelErrors: number;
   readonly failovers: number;
+  /** Attempts whose resolve workflow failed (a step failed; no pull request would have been opened). */
+  readonly failedRuns: number;
+  /** Attempts that could not be made or scored (checkout, test patch, no test command). */
   readonly errors: number;
 }
 
@@ -80,6 +83,7 @@ export function summarize(
       budgetStops: mine.filter(budgetStopped).length,
       modelErrors: sum((r) => r.modelErrors),
       failovers: sum((r) => r.failovers),
+      failedRuns: mine.filter((r) => r.runError !== undefined).length,
       errors: mine.filter((r) => r.error !== undefined).length,
     };
   });
