@@ -133,7 +133,7 @@ describeDocker('droidworks eval (CLI)', () => {
       DROIDWORKS_PRICES_FILE: join(root, 'prices.json'),
       DROIDWORKS_DATA_DIR: join(root, 'data'),
       DROIDWORKS_SANDBOX_MEMORY_MB: '512',
-      DROIDWORKS_LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'warn',
     });
     const args = [
       'eval',
