@@ -76,7 +76,7 @@ describeDocker('droidworks eval mine', () => {
       `export function add(a, b) {\n  return ${add};\n}\nexport function mul(a, b) {\n  return ${mul};\n}\nexport const neg = (a) => ${neg};\n`;
     const testFile = (fn: string, want: string) =>
       `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${fn} } from '../calc.js';\ntest('${fn} works', () => assert.equal(${fn}(2, 3), ${want}));\n`;
-    // Two real fixes with tests, one fix without a test, one whose test cannot pass.
+    // Two real fixes with tests, one fix without a test, one whose test cannot pass, one flaky.
     await fix('add', { 'calc.js': calc('a + b', 'a + b', 'a'), 'test/add.test.js': testFile('add', '5') });
     await fix('mul', { 'calc.js': calc('a + b', 'a * b', 'a'), 'test/mul.test.js': testFile('mul', '6') });
     await fix('neg', { 'calc.js': calc('a + b', 'a * b', '-a') });
@@ -84,6 +84,12 @@ describeDocker('droidworks eval mine', () => {
       'calc.js': `${calc('a + b', 'a * b', '-a')}// docs\n`,
       'test/docs.test.js':
         "import { test } from 'node:test';\nimport '../missing-module.js';\ntest('docs', () => {});\n",
+    });
+    // A test that fails on its first run only: its FAIL_TO_PASS cannot be trusted.
+    await fix('flip', {
+      'calc.js': `${calc('a + b', 'a * b', '-a')}// docs\n// flip\n`,
+      'test/flip.test.js':
+        "import { test } from 'node:test';\nimport { existsSync, writeFileSync } from 'node:fs';\ntest('flip', () => {\n  if (existsSync('.flipped')) return;\n  writeFileSync('.flipped', '');\n  throw new Error('first run');\n});\n",
     });
     sandboxes = createSandboxProvider(
       { ...loadConfig({}).sandbox, memoryMb: 512 },
@@ -133,6 +139,11 @@ describeDocker('droidworks eval mine', () => {
     expect(add.test_patch).not.toContain('calc.js\n');
     expect(add.patch).toContain('-  return a - b;');
     expect(dropped).toEqual([
+      {
+        pull: numbers.flip,
+        issue: expect.any(Number),
+        reason: expect.stringMatching(/^the tests are not reproducible: two runs at the base/),
+      },
       {
         pull: numbers.docs,
         issue: expect.any(Number),

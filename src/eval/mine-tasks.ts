@@ -52,9 +52,9 @@ export function isTestPath(path: string): boolean {
  * `droidworks eval mine`: issues closed by a merged pull request that changed at least one test file
  * and one other file become tasks. The base is the merge commit's first parent; the problem is the
  * issue's title, body and the comments written before the merge; FAIL_TO_PASS are the tests that fail
- * at the base with the PR's test changes and pass with the whole fix, both runs in a fresh sandbox.
- * and PASS_TO_PASS those that pass in both runs. Candidates whose tests cannot be run that way are
- * dropped with the reason.
+ * at the base with the PR's test changes (the same ones in two runs) and pass with the whole fix,
+ * all runs in a fresh sandbox, and PASS_TO_PASS those that pass in both. Candidates whose tests
+ * cannot be run that way, or not reproducibly, are dropped with the reason.
  */
 export async function mineTasks(
   deps: MineDeps,
@@ -147,7 +147,10 @@ export async function mineTasks(
   return { tasks, dropped };
 }
 
-/** The tests at the base with the test patch, then again with the fix too, in one fresh sandbox. */
+/**
+ * The tests at the base with the test patch (twice, with the install command first), then with the
+ * fix too, in one fresh sandbox.
+ */
 async function testTwice(
   deps: MineDeps,
   base: string,
@@ -168,13 +171,22 @@ async function testTwice(
     } catch (err) {
       return { error: `the test changes do not apply at the base: ${text(err, deps)}` };
     }
-    const test =
-      deps.testCommand ??
-      (await detectTestCommand((path) => readFile(join(dir, path), 'utf8').catch(() => undefined)))?.test;
+    const test = deps.testCommand
+      ? { test: deps.testCommand, install: undefined }
+      : await detectTestCommand((path) => readFile(join(dir, path), 'utf8').catch(() => undefined));
     if (!test) return { error: 'no test command could be detected (pass --test-command)' };
-    const before = await runTests(sandbox, { test, signal: deps.signal });
+    const before = await runTests(sandbox, { test: test.test, install: test.install, signal: deps.signal });
+    if (before.installFailed)
+      return { error: `the install command \`${test.install}\` fails at the base (exit ${before.exitCode})` };
+    // Run again: a candidate whose failures change from run to run has no reliable FAIL_TO_PASS.
+    const again = await runTests(sandbox, { test: test.test, signal: deps.signal });
+    const names = (r: TestReport) => [...r.failedTests].sort().join('\n');
+    if (again.passed !== before.passed || names(again) !== names(before))
+      return {
+        error: `the tests are not reproducible: two runs at the base with the test changes disagree (${before.failedTests.length} then ${again.failedTests.length} failing)`,
+      };
     await applyPatch(dir, goldPatch, join(scratch, 'fix.patch'), deps.signal);
-    const after = await runTests(sandbox, { test, signal: deps.signal });
+    const after = await runTests(sandbox, { test: test.test, signal: deps.signal });
     return { before, after };
   } finally {
     await sandbox.release();
