@@ -250,6 +250,38 @@ describeDocker('droidworks eval', () => {
     expect(server.requests.length - before).toBe(2); // the weak mul task: plan + finish
   }, 480_000);
 
+  it("stops at the config's budget as a production run would, and counts it as a budget stop", async () => {
+    const [task] = await readTasks(join(root, 'tasks.jsonl'));
+    // One plan call costs more than the whole budget: the code step refuses to start.
+    const broke = parseEvalConfig(
+      'models:\n  planner: openai:fake-strong\n  coder: openai:fake-strong\nbudgets:\n  maxCostUsd: 0.001\n',
+      'broke.yml',
+    );
+    const before = server.requests.length;
+    const results = await runEval(deps, {
+      tasks: [task!],
+      configs: [broke],
+      store: new ResultsStore(join(root, 'out-broke', 'results.jsonl')),
+    });
+    expect(server.requests.length - before).toBe(1);
+    expect(results).toMatchObject([
+      {
+        resolved: false,
+        stopReason: 'max_cost',
+        runError: "the run's cost budget is used up",
+        codeRounds: 0,
+        steps: 0,
+      },
+    ]);
+    expect(results[0]!.costUsd).toBeCloseTo(perCall, 10);
+    expect(summarize(results, [broke]).configs[0]).toMatchObject({
+      budgetStops: 1,
+      failedRuns: 1,
+      errors: 0,
+      resolveRate: 0,
+    });
+  }, 240_000);
+
   it('names every bad line of a task file', async () => {
     writeFileSync(join(root, 'bad.jsonl'), '{"instance_id": "x"}\nnot json\n');
     await expect(readTasks(join(root, 'bad.jsonl'))).rejects.toThrow(
