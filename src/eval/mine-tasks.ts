@@ -49,8 +49,8 @@ export function isTestPath(path: string): boolean {
 }
 
 /**
- * `droidworks eval mine`: issues closed by a merged pull request that changed at least one test file
- * and one other file become tasks. The base is the merge commit's first parent; the problem is the
+ * `droidworks eval mine`: issues closed by a merged pull request (a closing keyword in its title, body
+ * or one of its commits' messages) that changed at least one test file and one other file become tasks. The base is the merge commit's first parent; the problem is the
  * issue's title, body and the comments written before the merge; FAIL_TO_PASS are the tests that fail
  * at the base with the PR's test changes (the same ones in two runs) and pass with the whole fix,
  * all runs in a fresh sandbox, and PASS_TO_PASS those that pass in both. Candidates whose tests
@@ -70,7 +70,14 @@ export async function mineTasks(
   );
   for (const pull of pulls) {
     if (tasks.length >= options.limit) break;
-    const issues = closedIssues(`${pull.title}\n${pull.body}`);
+    const base = (await hostGit(deps.mirror, ['rev-parse', `${pull.mergeCommitSha}^1`], deps.signal)).trim();
+    let issues = closedIssues(`${pull.title}\n${pull.body}`);
+    // GitHub also closes an issue named by a closing keyword in a commit of the PR (the timeline's
+    // `closed` event then names that commit): read the PR's commit messages from the mirror.
+    if (issues.length === 0)
+      issues = closedIssues(
+        await hostGit(deps.mirror, ['log', '--format=%B', `${base}..${pull.mergeCommitSha}`], deps.signal),
+      );
     if (issues.length === 0) continue;
     const drop = (reason: string, issue?: number) => {
       const d = { pull: pull.number, ...(issue !== undefined ? { issue } : {}), reason };
@@ -85,7 +92,6 @@ export async function mineTasks(
       drop(`#${issueNumber} is not an issue of this repository`, issueNumber);
       continue;
     }
-    const base = (await hostGit(deps.mirror, ['rev-parse', `${pull.mergeCommitSha}^1`], deps.signal)).trim();
     const files = (
       await hostGit(deps.mirror, ['diff', '--name-only', base, pull.mergeCommitSha], deps.signal)
     )
