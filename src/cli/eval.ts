@@ -150,6 +150,8 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
     workRoot: join(config.dataDir, 'sandboxes'),
   });
   const tty = process.stderr.isTTY;
+  const store = new ResultsStore(join(out, 'results.jsonl'));
+  const progress = { done: 0, total: 0 };
   try {
     const results = await runEval(
       {
@@ -167,19 +169,29 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
         configs,
         repeat: o.repeat,
         concurrency: o.concurrency,
-        store: new ResultsStore(join(out, 'results.jsonl')),
+        store,
         onProgress: (done, total, r) => {
+          Object.assign(progress, { done, total });
           const width = 30;
           const bar = '#'.repeat(Math.round((done / Math.max(1, total)) * width)).padEnd(width, '.');
           const what = r
-            ? ` ${r.config} ${r.instanceId}#${r.repeat}: ${r.resolved ? 'resolved' : r.error ? `error (${r.error.slice(0, 80)})` : 'unresolved'}`
+            ? ` ${r.config} ${r.instanceId}#${r.repeat}: ${r.resolved ? 'resolved' : r.error ? `error (${r.error.slice(0, 80)})` : r.runError ? `failed (${r.runError.slice(0, 80)})` : 'unresolved'}`
             : '';
           if (tty) process.stderr.write(`\r[${bar}] ${done}/${total}${what}`.padEnd(120).slice(0, 160));
           else if (r) console.error(`[${done}/${total}]${what}`);
         },
       },
-    );
+    ).catch((err: unknown) => {
+      if (!controller.signal.aborted) throw err;
+      return undefined;
+    });
     if (tty) process.stderr.write('\n');
+    if (!results) {
+      console.error(
+        `interrupted: ${progress.done} of ${progress.total} results are stored in ${store.path}; run the same command to go on from there`,
+      );
+      return 130;
+    }
     const report = summarize(results, configs);
     await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(out, 'report.html'), renderHtml(report));
