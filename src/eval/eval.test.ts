@@ -282,6 +282,53 @@ describeDocker('droidworks eval', () => {
     });
   }, 240_000);
 
+  it("runs the repository's own resolve workflow and settings at the base commit", async () => {
+    const repo = join(root, 'repos', 'acme', 'custom');
+    execFileSync('git', ['clone', '-q', join(root, 'repos', 'acme', 'calc'), repo]);
+    mkdirSync(join(repo, '.droidworks', 'workflows'), { recursive: true });
+    // No plan, no review: only code and test. The settings name the test command (no install).
+    writeFileSync(
+      join(repo, '.droidworks', 'workflows', 'resolve-issue.md'),
+      [
+        '---',
+        'description: code and test only',
+        'trigger: { label: $triggerLabel }',
+        'on: issue',
+        'permissions: [comment, push, open_pr]',
+        'steps:',
+        '  - step: checkout',
+        '  - step: code',
+        '  - step: test',
+        '  - step: publish',
+        '---',
+        'Custom guidance: keep the change tiny.',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(repo, '.droidworks.yml'), 'test: node --test test/\ntestRounds: 1\n');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo }).toString().trim();
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'own workflow');
+    const [add] = await readTasks(join(root, 'tasks.jsonl'));
+    const task = {
+      ...add!,
+      instance_id: 'acme__custom-add',
+      repo: 'acme/custom',
+      base_commit: git('rev-parse', 'HEAD'),
+    };
+
+    const before = server.requests.length;
+    const results = await runEval(deps, {
+      tasks: [task],
+      configs: [strong()],
+      store: new ResultsStore(join(root, 'out-custom', 'results.jsonl')),
+    });
+    expect(results).toMatchObject([{ resolved: true, codeRounds: 1, reviewRounds: 0, steps: 2 }]);
+    const mine = server.requests.slice(before).map((r) => JSON.stringify(r.body));
+    expect(mine).toHaveLength(2); // edit, finish: no planner, no reviewer
+    expect(mine[0]).toContain('Custom guidance: keep the change tiny.');
+  }, 240_000);
+
   it('names every bad line of a task file', async () => {
     writeFileSync(join(root, 'bad.jsonl'), '{"instance_id": "x"}\nnot json\n');
     await expect(readTasks(join(root, 'bad.jsonl'))).rejects.toThrow(

@@ -18,7 +18,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { builtinWorkflowsDir, loadWorkflows } from '../workflows/load-workflows.js';
 import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
-import { applyPatch, checkoutAt, patchPaths, readFileAt, resetToBase } from './checkout.js';
+import { applyPatch, checkoutAt, hostGit, patchPaths, readFileAt, resetToBase } from './checkout.js';
 import type { EvalConfig } from './eval-config.js';
 import { headlessWorkspace, refusing } from './headless.js';
 import type { EvalTask } from './task-file.js';
@@ -83,8 +83,9 @@ const EXHAUSTED_REASON: Record<string, string> = { token: 'max_tokens', cost: 'm
 
 /**
  * Runs one task headless with the resolve workflow's own steps: a fresh sandbox with the
- * repository at `base_commit` (the test patch is not visible), then `plan → code → test → review`
- * through the engine's step runner, with its loops (failing tests and review findings go back to
+ * repository at `base_commit` (the test patch is not visible; its `.droidworks.yml` and
+ * `.droidworks/workflows/` at that commit apply), then `plan → code → test → review` (or the
+ * repository's own resolve workflow) through the engine's step runner, with its loops (failing tests and review findings go back to
  * the coder), budgets and oracle cap as in production, and GitHub replaced by a host that refuses
  * every call. Then the hidden test patch is applied over the droid's change (the files it touches
  * reset to the base first) and the tests run: resolved when they pass, or when the only failures
@@ -155,7 +156,10 @@ export async function runTask(
       config,
       deps.testCommand,
     );
-    workflow = await resolveWorkflow();
+    workflow = await resolveWorkflow(
+      existsSync(source) ? await workflowFilesAt(source, task.base_commit, signal) : [],
+      deps.logger,
+    );
   } catch (err) {
     return outcome({ error: `cannot read the settings at ${task.base_commit}: ${describe(err, secrets)}` });
   }
@@ -302,12 +306,42 @@ async function repoConfigAt(source: string, commit: string, signal: AbortSignal)
   return DEFAULT_REPO_CONFIG;
 }
 
-/** The built-in resolve workflow, validated against the engine's step kinds. */
-async function resolveWorkflow(): Promise<WorkflowDefinition> {
-  const { workflows } = await loadWorkflows({
+/** The repository's own workflow files (`.droidworks/workflows/`) at `commit`. */
+async function workflowFilesAt(
+  source: string,
+  commit: string,
+  signal: AbortSignal,
+): Promise<Array<{ path: string; content: string }>> {
+  const dir = '.droidworks/workflows/';
+  const paths = (await hostGit(source, ['ls-tree', '--name-only', commit, '--', dir], signal))
+    .split('\n')
+    .filter((p) => /\.(ya?ml|md)$/i.test(p));
+  return Promise.all(
+    paths.map(async (path) => ({
+      path,
+      content: await hostGit(source, ['show', `${commit}:${path}`], signal),
+    })),
+  );
+}
+
+/**
+ * The resolve workflow as production would run it: the repository's own definition when it has a
+ * valid one, otherwise the built-in, validated against the engine's step kinds.
+ */
+async function resolveWorkflow(
+  repoFiles: ReadonlyArray<{ path: string; content: string }>,
+  logger: Logger | undefined,
+): Promise<WorkflowDefinition> {
+  const { workflows, problems } = await loadWorkflows({
     builtinDir: builtinWorkflowsDir(),
+    repoFiles,
     stepKinds: Object.keys(STEP_IMPLS),
   });
+  for (const p of problems.filter((p) => p.name === EVAL_WORKFLOW))
+    logger?.warn(
+      { source: p.source, problems: p.problems },
+      'the repository workflow is invalid; the built-in one runs',
+    );
   const workflow = workflows.get(EVAL_WORKFLOW);
   if (!workflow) throw new Error(`the built-in workflow ${EVAL_WORKFLOW} is missing or invalid`);
   return workflow;
