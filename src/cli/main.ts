@@ -245,7 +245,8 @@ evalCommand
   )
   .option('--report <file>', 'report.json of `eval run`', '.droidworks/eval/report.json')
   .option('--margin <points>', 'allowed resolve-rate gap, 0–1', (v) => Number.parseFloat(v), 0.05)
-  .action(async (opts: { report: string; margin: number }) => {
+  .option('--per-role', 'then swap single roles to cheaper models where that lost no resolved task')
+  .action(async (opts: { report: string; margin: number; perRole?: boolean }) => {
     const { evalRecommend } = await import('./eval.js');
     process.exitCode = await evalRecommend(opts);
   });
