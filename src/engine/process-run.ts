@@ -5,7 +5,7 @@ import type { RunProcessor } from '../queue/run-queue.js';
 import { STEP_IMPLS } from '../steps/index.js';
 import { redact } from '../util/redact.js';
 import { decideRunEnd, endRun } from './end-run.js';
-import type { RunContext, RunServices, RunState } from './run-context.js';
+import { initialRunState, type RunContext, type RunServices, type RunState } from './run-context.js';
 import { describeFailure } from './run-failure.js';
 import { isFinalStatus } from './run-status.js';
 import { progressMarker, renderProgress } from './render-progress.js';
@@ -50,14 +50,7 @@ export function createRunProcessor(services: RunServices): RunProcessor {
     await services.ledger.setState(runId, { status: 'running', attempt: attempt.number });
     log.info({ attempt: attempt.number, resumed }, 'run started');
 
-    const state: RunState = {
-      codeRounds: 0,
-      reviewRounds: 0,
-      tokens: 0,
-      costUsd: 0,
-      stepStatus: new Map(),
-      status: 'running',
-    };
+    const state = initialRunState();
     const progress = progressWriter(services, job, state);
 
     let failure: { error: unknown } | undefined;

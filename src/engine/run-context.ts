@@ -77,6 +77,11 @@ export interface RunState {
   deploy?: DeployRunState;
 }
 
+/** A run's state before its first step: no rounds, no usage, nothing decided. */
+export function initialRunState(): RunState {
+  return { codeRounds: 0, reviewRounds: 0, tokens: 0, costUsd: 0, stepStatus: new Map(), status: 'running' };
+}
+
 export interface RunContext {
   readonly services: RunServices;
   readonly job: RunJob;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import type { RunEvent } from '../engine/ledger.js';
-import type { RunContext, RunServices, RunState } from '../engine/run-context.js';
+import { initialRunState, type RunContext, type RunServices } from '../engine/run-context.js';
 import { runSteps } from '../engine/run-steps.js';
 import type { ModelRouter } from '../models/router.js';
 import { ModelError } from '../models/types.js';
@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { builtinWorkflowsDir, loadWorkflows } from '../workflows/load-workflows.js';
 import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
+import { sandboxRequestFor } from '../steps/checkout.js';
 import { applyPatch, checkoutAt, hostGit, patchPaths, readFileAt, resetToBase } from './checkout.js';
 import type { EvalConfig } from './eval-config.js';
 import { headlessWorkspace, refusing } from './headless.js';
@@ -103,14 +104,7 @@ export async function runTask(
   const signal = deps.signal ?? new AbortController().signal;
   const secrets = deps.secrets.filter((s): s is string => typeof s === 'string' && s !== '');
   const runId = `eval-${config.hash}-${repeat}-${task.instance_id}`.replace(/[^\w.-]/g, '_').slice(0, 120);
-  const state: RunState = {
-    codeRounds: 0,
-    reviewRounds: 0,
-    tokens: 0,
-    costUsd: 0,
-    stepStatus: new Map(),
-    status: 'running',
-  };
+  const state = initialRunState();
   const base = { instanceId: task.instance_id, config: config.name, configHash: config.hash, repeat };
   let runError: unknown;
   let ctx: RunContext | undefined;
@@ -164,19 +158,7 @@ export async function runTask(
     return outcome({ error: `cannot read the settings at ${task.base_commit}: ${describe(err, secrets)}` });
   }
 
-  state.sandbox = await deps.sandboxes.acquire({
-    runId,
-    image: repoConfig.image,
-    services: repoConfig.services.map((s) => ({
-      name: s.name,
-      image: s.image,
-      env: s.env,
-      command: s.command,
-      health: s.health,
-    })),
-    networkAllowlist: repoConfig.network.allow,
-    signal,
-  });
+  state.sandbox = await deps.sandboxes.acquire(sandboxRequestFor(repoConfig, runId, signal));
   const sandbox = state.sandbox;
   const dir = sandbox.workspaceDir;
   try {
