@@ -135,6 +135,27 @@ describe('createRunMetrics: what ledger events count', () => {
         ['droidworks_budget_stops_total', { kind: 'steps' }, undefined],
       ],
     },
+    {
+      what: 'deploys and rollbacks, by environment',
+      events: [
+        { type: 'deploy.started', environment: 'staging' },
+        { type: 'deploy.deployer', environment: 'staging', ok: true },
+        { type: 'deploy.succeeded', environment: 'staging' },
+        { type: 'deploy.deployer', environment: 'production', ok: true },
+        { type: 'deploy.health', environment: 'production', healthy: false },
+        { type: 'deploy.rollback', environment: 'production', result: 'restored' },
+        { type: 'deploy.deployer', environment: 'production', ok: false },
+        { type: 'deploy.rollback', environment: 'production', result: 'no_previous_good' },
+      ],
+      expect: [
+        ['droidworks_deploys_total', { environment: 'staging', outcome: 'succeeded' }, 1],
+        ['droidworks_deploys_total', { environment: 'production', outcome: 'unhealthy' }, 1],
+        ['droidworks_deploys_total', { environment: 'production', outcome: 'failed' }, 1],
+        ['droidworks_deploys_total', { environment: 'staging', outcome: 'failed' }, undefined],
+        ['droidworks_rollbacks_total', { environment: 'production', result: 'restored' }, 1],
+        ['droidworks_rollbacks_total', { environment: 'production', result: 'no_previous_good' }, 1],
+      ],
+    },
   ];
 
   it.each(cases)('$what', async ({ events, queuedAt, expect: expected }) => {

@@ -105,6 +105,18 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     labelNames: ['kind'],
     registers,
   });
+  const deploys = new Counter({
+    name: 'droidworks_deploys_total',
+    help: 'Deploys to an environment, by environment and outcome (succeeded, failed, unhealthy).',
+    labelNames: ['environment', 'outcome'],
+    registers,
+  });
+  const rollbacks = new Counter({
+    name: 'droidworks_rollbacks_total',
+    help: 'Rollbacks of an environment, by environment and result (restored, failed, no_previous_good).',
+    labelNames: ['environment', 'result'],
+    registers,
+  });
   const sandboxAcquire = new Histogram({
     name: 'droidworks_sandbox_acquire_seconds',
     help: 'Time to get a sandbox for a run (warm pool or new container), by backend and outcome.',
@@ -191,6 +203,18 @@ export function createRunMetrics(registry: Registry): RunMetrics {
           if (kind) budgetStops.inc({ kind });
           return;
         }
+        case 'deploy.succeeded':
+          deploys.inc({ environment: text(e.environment), outcome: 'succeeded' });
+          return;
+        case 'deploy.deployer':
+          if (e.ok === false) deploys.inc({ environment: text(e.environment), outcome: 'failed' });
+          return;
+        case 'deploy.health':
+          if (e.healthy === false) deploys.inc({ environment: text(e.environment), outcome: 'unhealthy' });
+          return;
+        case 'deploy.rollback':
+          rollbacks.inc({ environment: text(e.environment), result: text(e.result) });
+          return;
         default:
           return;
       }
