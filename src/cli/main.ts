@@ -15,6 +15,7 @@ import { redisFor } from './redis-for.js';
 import { serveGateway } from './serve-gateway.js';
 import { serveWorker } from './serve-worker.js';
 import { exitCodeFor, isUserFacing } from './user-facing.js';
+import { startTracing } from '../telemetry/start-tracing.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -43,6 +44,9 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
   const withGateway = halves.includes('gateway' as never);
   const { config, logger } = setup([...halves]);
   const lifecycle = createLifecycle(logger);
+  // Closed last (added first): the spans of everything stopping are still sent.
+  const tracing = startTracing(config.tracing, logger, pkg.version);
+  if (tracing) lifecycle.add(() => tracing.shutdown());
   try {
     // Everything this process needs answers before anything starts, or one message says what does not.
     await preflight(config, { redis: true, docker: withWorker, github: withWorker }, logger);
@@ -55,12 +59,12 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
       });
       lifecycle.add(async () => redis.disconnect());
       const services = createContext(config, logger, redis);
-      const worker = await serveWorker({ services, redisUrl: target.url, redis });
+      const worker = await serveWorker({ services, redisUrl: target.url, redis, tracer: tracing?.tracer });
       lifecycle.add(() => worker.close());
     }
     if (withGateway) {
       // `/readyz` checks only Redis: receiving webhooks needs nothing else. GitHub is the worker's.
-      const gateway = await serveGateway({ config, redisUrl: target.url, logger });
+      const gateway = await serveGateway({ config, redisUrl: target.url, logger, tracer: tracing?.tracer });
       lifecycle.add(() => gateway.close());
     }
   } catch (err) {

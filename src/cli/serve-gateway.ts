@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/load-config.js';
 import { RunLedger } from '../engine/ledger.js';
 import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
@@ -10,6 +11,7 @@ import { createIntakeWriter } from '../queue/intake-writer.js';
 import { createQueues, queueDepths } from '../queue/queues.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
+import { traceDeliveries } from '../telemetry/trace-deliveries.js';
 import { gitBaseUrl } from './context.js';
 
 /** The gateway's port is taken by another process. */
@@ -38,6 +40,8 @@ export interface ServeGatewayOptions {
   readonly logger: Logger;
   /** Extra readiness checks (GitHub auth). */
   readonly readiness?: readonly ReadinessCheck[];
+  /** A span per webhook delivery (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent: no per-request cost. */
+  readonly tracer?: Tracer;
 }
 
 /** Starts the webhook gateway's HTTP server. */
@@ -73,12 +77,11 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       });
     },
   });
+  const fetch = o.tracer ? traceDeliveries(app.fetch, o.tracer) : app.fetch;
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
-        resolve(s),
-      );
+      const s = serve({ fetch, port: o.config.http.port, hostname: o.config.http.host }, () => resolve(s));
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           err.code === 'EADDRINUSE'

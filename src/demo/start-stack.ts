@@ -11,6 +11,7 @@ import { startForge, type Forge } from '../forge/start-forge.js';
 import type { ModelRouter } from '../models/router.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../queue/embedded-redis.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
+import { startTracing } from '../telemetry/start-tracing.js';
 import type { Logger } from '../util/logger.js';
 import { SAMPLE_REPO } from './sample-repo.js';
 
@@ -104,6 +105,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...o.env,
     };
     const config = loadConfig(env, { require: ['gateway', 'worker'] });
+    const tracing = startTracing(config.tracing, o.logger);
+    if (tracing) closers.push(() => tracing.shutdown());
 
     let services: RunServices | undefined;
     const startWorker = async (): Promise<RunningWorker> => {
@@ -115,6 +118,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         redisUrl,
         redis,
         lockDurationMs: o.lockDurationMs,
+        tracer: tracing?.tracer,
       });
       let closed = false;
       const handle = {
@@ -129,7 +133,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       return handle;
     };
     if (!o.noWorker) await startWorker();
-    const gateway = await serveGateway({ config, redisUrl, logger: o.logger });
+    const gateway = await serveGateway({ config, redisUrl, logger: o.logger, tracer: tracing?.tracer });
     closers.push(() => gateway.close());
     forge.webhooks.configure({ url: `${gateway.url}/webhooks/github`, secret });
 
