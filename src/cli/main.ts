@@ -38,7 +38,7 @@ function setup(require: LoadConfigOptions['require']): { config: Config; logger:
   return { config, logger: createLogger({ level: config.logLevel }) };
 }
 
-async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
+async function serve(command: 'start' | 'gateway' | 'worker', smee?: string): Promise<void> {
   const halves = command === 'start' ? (['gateway', 'worker'] as const) : ([command] as const);
   const withWorker = halves.includes('worker' as never);
   const withGateway = halves.includes('gateway' as never);
@@ -66,6 +66,15 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
       // `/readyz` checks only Redis: receiving webhooks needs nothing else. GitHub is the worker's.
       const gateway = await serveGateway({ config, redisUrl: target.url, logger, tracer: tracing?.tracer });
       lifecycle.add(() => gateway.close());
+      if (smee) {
+        const { forwardSmee } = await import('./forward-smee.js');
+        const forwarder = await forwardSmee({
+          channel: smee,
+          target: `${gateway.url}/webhooks/github`,
+          logger,
+        });
+        lifecycle.add(() => forwarder.close());
+      }
     }
   } catch (err) {
     await lifecycle.close();
@@ -74,18 +83,23 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
   await lifecycle.untilSignal();
 }
 
+const SMEE_OPTION =
+  'receive webhooks through this smee.io channel (development without a public address, as Probot does)';
+
 program
   .command('start')
   .description(
     'gateway + worker in one process (the single-machine default; embedded Redis when REDIS_URL is unset)',
   )
+  .option('--smee <url>', SMEE_OPTION)
   .addHelpText('after', HELP.start!)
-  .action(() => serve('start'));
+  .action((opts: { smee?: string }) => serve('start', opts.smee));
 program
   .command('gateway')
   .description('only the webhook gateway (scale out behind a load balancer)')
+  .option('--smee <url>', SMEE_OPTION)
   .addHelpText('after', HELP.gateway!)
-  .action(() => serve('gateway'));
+  .action((opts: { smee?: string }) => serve('gateway', opts.smee));
 program
   .command('worker')
   .description('only a worker (any number, on any number of Docker hosts)')

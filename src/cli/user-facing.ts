@@ -9,6 +9,7 @@ import {
 import { RedisServerMissingError } from '../queue/embedded-redis.js';
 import { RedisUnreachableError } from '../queue/redis-connection.js';
 import { DockerUnreachableError } from '../sandbox/check-docker.js';
+import { SmeeUnreachableError } from './forward-smee.js';
 import { PortInUseError } from './serve-gateway.js';
 
 /** Errors whose message alone tells the user what to fix: printed as one message, no stack trace. */
@@ -23,6 +24,7 @@ const USER_FACING = [
   GitHubAccessError,
   GitHubAuthError,
   PortInUseError,
+  SmeeUnreachableError,
 ] as const;
 
 export function isUserFacing(err: unknown): err is Error {
