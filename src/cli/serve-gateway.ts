@@ -38,7 +38,10 @@ export interface ServeGatewayOptions {
   readonly config: Config;
   readonly redisUrl: string;
   readonly logger: Logger;
-  /** Extra readiness checks (GitHub auth). */
+  /**
+   * Extra `/readyz` checks. Keep it to what receiving webhooks needs (Redis, always checked):
+   * GitHub reachability is the worker's readiness and `doctor`'s, not the gateway's.
+   */
   readonly readiness?: readonly ReadinessCheck[];
   /** A span per webhook delivery (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent: no per-request cost. */
   readonly tracer?: Tracer;

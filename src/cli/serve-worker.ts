@@ -14,6 +14,7 @@ import { redeliverFailed } from '../engine/redeliver-failed.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createRunMetrics, withRunMetrics, type RunMetrics } from '../engine/run-metrics.js';
 import { serveWorkerMetrics } from './serve-worker-metrics.js';
+import { githubReadiness } from './github-readiness.js';
 import { startSchedules } from '../schedules/start-schedules.js';
 import type { Tracer } from '@opentelemetry/api';
 import { traceRun, withRunTracing } from '../telemetry/run-spans.js';
@@ -173,10 +174,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
           // What running a workflow needs; the gateway's /readyz checks only Redis.
           readiness: [
             { name: 'redis', check: async () => void (await connection.ping()) },
-            {
-              name: 'github',
-              check: async (signal) => void (await services.github.getAuthenticatedLogin({ signal })),
-            },
+            githubReadiness(config.github),
           ],
         });
   if (metricsServer) collectDefaultMetrics({ register: metrics.registry, prefix: 'droidworks_worker_' });
