@@ -138,13 +138,13 @@ describe('createRunMetrics: what ledger events count', () => {
     {
       what: 'deploys and rollbacks, by environment',
       events: [
-        { type: 'deploy.started', environment: 'staging' },
-        { type: 'deploy.deployer', environment: 'staging', ok: true },
-        { type: 'deploy.succeeded', environment: 'staging' },
-        { type: 'deploy.deployer', environment: 'production', ok: true },
-        { type: 'deploy.health', environment: 'production', healthy: false },
-        { type: 'deploy.rollback', environment: 'production', result: 'restored' },
-        { type: 'deploy.deployer', environment: 'production', ok: false },
+        { type: 'deploy.started', environment: 'staging', sha: 'a1', deploymentId: 1, reused: false },
+        { type: 'deploy.deployer', environment: 'staging', ok: true, summary: 'ok' },
+        { type: 'deploy.succeeded', environment: 'staging', sha: 'a1', deploymentId: 1 },
+        { type: 'deploy.deployer', environment: 'production', ok: true, summary: 'ok' },
+        { type: 'deploy.health', environment: 'production', healthy: false, reason: 'HTTP 500' },
+        { type: 'deploy.rollback', environment: 'production', result: 'restored', sha: 'a0' },
+        { type: 'deploy.deployer', environment: 'production', ok: false, summary: 'hook failed' },
         { type: 'deploy.rollback', environment: 'production', result: 'no_previous_good' },
       ],
       expect: [

@@ -138,6 +138,18 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     registers,
   });
 
+  /** Deploy outcomes and rollbacks, by environment (`deploy.*` events of deploy runs). */
+  const observeDeploy = (e: RunEvent): void => {
+    if (e.type === 'deploy.succeeded')
+      deploys.inc({ environment: text(e.environment), outcome: 'succeeded' });
+    else if (e.type === 'deploy.deployer' && e.ok === false)
+      deploys.inc({ environment: text(e.environment), outcome: 'failed' });
+    else if (e.type === 'deploy.health' && e.healthy === false)
+      deploys.inc({ environment: text(e.environment), outcome: 'unhealthy' });
+    else if (e.type === 'deploy.rollback')
+      rollbacks.inc({ environment: text(e.environment), result: text(e.result) });
+  };
+
   /** Per run on this worker: its workflow and when it started (for the run's duration). */
   const live = new Map<string, { workflow: string; startedAt: number }>();
   const text = (v: unknown, fallback = 'unknown'): string => (typeof v === 'string' && v ? v : fallback);
@@ -150,6 +162,7 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     containers,
     observe(runId, e, queuedAt) {
       const at = e.at ?? Date.now();
+      observeDeploy(e);
       switch (e.type) {
         case 'run.started': {
           const workflow = text(e.workflow);
@@ -203,18 +216,6 @@ export function createRunMetrics(registry: Registry): RunMetrics {
           if (kind) budgetStops.inc({ kind });
           return;
         }
-        case 'deploy.succeeded':
-          deploys.inc({ environment: text(e.environment), outcome: 'succeeded' });
-          return;
-        case 'deploy.deployer':
-          if (e.ok === false) deploys.inc({ environment: text(e.environment), outcome: 'failed' });
-          return;
-        case 'deploy.health':
-          if (e.healthy === false) deploys.inc({ environment: text(e.environment), outcome: 'unhealthy' });
-          return;
-        case 'deploy.rollback':
-          rollbacks.inc({ environment: text(e.environment), result: text(e.result) });
-          return;
         default:
           return;
       }
