@@ -80,11 +80,12 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       });
     },
   });
-  const fetch = o.tracer ? traceDeliveries(app.fetch, o.tracer) : app.fetch;
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch, port: o.config.http.port, hostname: o.config.http.host }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, port: o.config.http.port, hostname: o.config.http.host }, () =>
+        resolve(s),
+      );
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           err.code === 'EADDRINUSE'
@@ -98,6 +99,7 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
     redis.disconnect();
     throw err;
   }
+  if (o.tracer) traceDeliveries(server, o.tracer);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.config.http.port;
   const host = o.config.http.host === '0.0.0.0' ? '127.0.0.1' : o.config.http.host;

@@ -1,40 +1,57 @@
-import { Hono } from 'hono';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-receiver.js';
 import { createLogger } from '../util/logger.js';
 import { startTracing, type Tracing } from './start-tracing.js';
 import { traceDeliveries } from './trace-deliveries.js';
 
-describe('traceDeliveries (real SDK, in-process OTLP/HTTP receiver)', () => {
-  let receiver: OtlpReceiver | undefined;
+describe('traceDeliveries (real HTTP, real SDK, in-process OTLP/HTTP receiver)', () => {
+  const cleanup: Array<() => Promise<void>> = [];
   let tracing: Tracing | undefined;
   afterEach(async () => {
     await tracing?.shutdown();
-    await receiver?.close();
-    tracing = receiver = undefined;
+    tracing = undefined;
+    for (const c of cleanup.splice(0).reverse()) await c();
   });
 
   it('sends a span per webhook delivery, with its event, delivery id and status, and none for other routes', async () => {
-    receiver = await startOtlpReceiver();
+    const receiver: OtlpReceiver = await startOtlpReceiver();
+    cleanup.push(() => receiver.close());
     const logger = createLogger({ level: 'silent' });
     expect(startTracing({ url: undefined, headers: {}, serviceName: 'x' }, logger)).toBeUndefined();
     tracing = startTracing(
       { url: `${receiver.url}/v1/traces`, headers: { 'x-test': '1' }, serviceName: 'gw' },
       logger,
     );
-    const app = new Hono();
-    app.post('/webhooks/github', (c) => c.json({ status: 'queued' }, 202));
-    app.get('/healthz', (c) => c.json({ status: 'ok' }));
-    const fetch = traceDeliveries(app.fetch, tracing!.tracer);
-    const delivery = (id: string) =>
-      new Request('http://127.0.0.1:3000/webhooks/github', {
-        method: 'POST',
-        headers: { 'x-github-event': 'issues', 'x-github-delivery': id, 'content-type': 'application/json' },
-        body: '{}',
+
+    // Stands in for the gateway's own request handler, whichever it is.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const status = req.url === '/webhooks/github' ? (req.method === 'POST' ? 202 : 404) : 200;
+        res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
       });
-    expect((await fetch(delivery('d-1'))).status).toBe(202);
-    expect((await fetch(new Request('http://127.0.0.1:3000/healthz'))).status).toBe(200);
-    expect((await fetch(new Request('http://127.0.0.1:3000/webhooks/github'))).status).toBe(404);
+    });
+    traceDeliveries(server, tracing!.tracer);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const delivery = await fetch(`${url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'x-github-event': 'issues', 'x-github-delivery': 'd-1', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(delivery.status).toBe(202);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/webhooks/github`)).status).toBe(404);
     await tracing!.shutdown();
     tracing = undefined;
 
