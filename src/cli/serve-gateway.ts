@@ -1,5 +1,4 @@
 import { serve, type ServerType } from '@hono/node-server';
-import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/load-config.js';
 import { RunLedger } from '../engine/ledger.js';
 import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
@@ -12,6 +11,7 @@ import { createQueues, queueDepths } from '../queue/queues.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
 import { traceDeliveries } from '../telemetry/trace-deliveries.js';
+import type { Tracer } from '@opentelemetry/api';
 import { gitBaseUrl } from './context.js';
 
 /** The gateway's port is taken by another process. */
