@@ -2,9 +2,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createContext } from '../cli/context.js';
-import { serveGateway, type RunningGateway } from '../cli/serve-gateway.js';
-import { serveWorker, type RunningWorker } from '../cli/serve-worker.js';
+import { createContext } from './context.js';
+import { serveGateway, type RunningGateway } from './serve-gateway.js';
+import { serveWorker, type RunningWorker } from './serve-worker.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import type { RunServices } from '../engine/run-context.js';
 import { startForge, type Forge } from '../forge/start-forge.js';
@@ -13,7 +13,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../queue/embedded-redis.
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { startTracing } from '../telemetry/start-tracing.js';
 import type { Logger } from '../util/logger.js';
-import { SAMPLE_REPO } from './sample-repo.js';
+import { SAMPLE_REPO } from '../demo/sample-repo.js';
 
 export interface StackOptions {
   readonly logger: Logger;
