@@ -10,6 +10,7 @@ import { RedisServerMissingError } from '../queue/embedded-redis.js';
 import { RedisUnreachableError } from '../queue/redis-connection.js';
 import { DockerUnreachableError } from '../sandbox/check-docker.js';
 import { SmeeUnreachableError } from './forward-smee.js';
+import { OtlpEndpointError } from '../telemetry/check-otlp-endpoint.js';
 import { PortInUseError } from './serve-gateway.js';
 
 /** Errors whose message alone tells the user what to fix: printed as one message, no stack trace. */
@@ -25,6 +26,7 @@ const USER_FACING = [
   GitHubAuthError,
   PortInUseError,
   SmeeUnreachableError,
+  OtlpEndpointError,
 ] as const;
 
 export function isUserFacing(err: unknown): err is Error {
