@@ -82,7 +82,11 @@ export function traceRun<T>(
       try {
         return await fn();
       } finally {
-        const s = await status?.();
+        // The status is only an attribute: an unreadable ledger must not change how the run ends.
+        const s = await status?.().catch((err: unknown) => {
+          span.setAttribute('droidworks.run.status_error', err instanceof Error ? err.message : String(err));
+          return undefined;
+        });
         if (s) span.setAttribute('droidworks.run.status', s);
         if (s === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'run failed' });
       }
