@@ -11,7 +11,6 @@ import { startForge, type Forge } from '../forge/start-forge.js';
 import type { ModelRouter } from '../models/router.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../queue/embedded-redis.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
-import { startTracing } from '../telemetry/start-tracing.js';
 import type { Logger } from '../util/logger.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
 
@@ -105,7 +104,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...o.env,
     };
     const config = loadConfig(env, { require: ['gateway', 'worker'] });
-    const tracing = startTracing(config.tracing, o.logger);
+    const tracing = config.tracing.url
+      ? (await import('../telemetry/start-tracing.js')).startTracing(config.tracing, o.logger)
+      : undefined;
     if (tracing) closers.push(() => tracing.shutdown());
 
     let services: RunServices | undefined;

@@ -8,18 +8,21 @@ import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { bareEnv, spawnCli } from '../support/cli-process.js';
 import { issuePayload } from '../support/gateway-harness.js';
 import { freePort } from '../support/redis-server.js';
+import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import { startSmeeChannel } from '../support/smee-channel.js';
 import { waitFor } from '../support/wait-for.js';
 
-describe('droidworks gateway --smee', () => {
+describe('droidworks gateway --smee (with traces on)', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  it('receives a signed delivery through the smee channel and queues it', async () => {
+  it('receives a signed delivery through the smee channel, queues it, and traces it', async () => {
     const channel = await startSmeeChannel();
     cleanup.push(() => channel.close());
+    const receiver = await startOtlpReceiver();
+    cleanup.push(() => receiver.close());
     const dir = await mkdtemp(join(tmpdir(), 'dw-smee-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const prefix = `dwsmee${randomUUID().slice(0, 6)}`;
@@ -32,6 +35,7 @@ describe('droidworks gateway --smee', () => {
         DROIDWORKS_QUEUE_PREFIX: prefix,
         HOST: '127.0.0.1',
         PORT: String(await freePort()),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       }),
     });
     cleanup.push(async () => {
@@ -71,5 +75,12 @@ describe('droidworks gateway --smee', () => {
 
     cli.child.kill('SIGTERM');
     expect((await cli.done).code).toBe(0);
+    // The CLI sent its buffered spans before exiting.
+    expect(receiver.refused).toEqual([]);
+    expect(
+      receiver.spans
+        .filter((s) => s.name === 'webhook delivery')
+        .map((s) => [s.attributes['github.delivery'], s.attributes['http.response.status_code'], s.service]),
+    ).toEqual([[deliveryId, 202, 'droidworks']]);
   });
 });
