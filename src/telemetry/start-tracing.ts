@@ -1,4 +1,4 @@
-import { trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Config } from '../config/load-config.js';
@@ -41,6 +41,12 @@ export function startTracing(
       } catch (err) {
         // The collector may be gone at shutdown; the process stops anyway.
         logger.warn({ err }, 'could not send the last traces');
+      } finally {
+        // The SDK registered itself with the OpenTelemetry API; unregister so that a later start in
+        // this process (a test, the demo after a stack) registers its own instead of a stopped one.
+        trace.disable();
+        context.disable();
+        propagation.disable();
       }
     },
   };
