@@ -68,4 +68,22 @@ describe('traceDeliveries (real HTTP, real SDK, in-process OTLP/HTTP receiver)',
       ],
     ]);
   });
+
+  it('traces again after a restart in the same process (the first SDK unregistered itself)', async () => {
+    const receiver: OtlpReceiver = await startOtlpReceiver();
+    cleanup.push(() => receiver.close());
+    const logger = createLogger({ level: 'silent' });
+    for (const n of [1, 2]) {
+      const t = startTracing(
+        { url: `${receiver.url}/v1/traces`, headers: {}, serviceName: `s${n}` },
+        logger,
+      )!;
+      t.tracer.startSpan(`span ${n}`).end();
+      await t.shutdown();
+    }
+    expect(receiver.spans.map((s) => [s.name, s.service])).toEqual([
+      ['span 1', 's1'],
+      ['span 2', 's2'],
+    ]);
+  });
 });
