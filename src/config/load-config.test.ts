@@ -60,37 +60,6 @@ describe('loadConfig', () => {
     expect(problems.find((p) => p.path === 'REDIS_URL')?.example).toBe('redis://127.0.0.1:6379');
   });
 
-  it.each([
-    [{}, { url: undefined, headers: {}, serviceName: 'droidworks' }],
-    [
-      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' },
-      { url: 'http://collector:4318/v1/traces', headers: {}, serviceName: 'droidworks' },
-    ],
-    [
-      {
-        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp',
-        OTEL_EXPORTER_OTLP_HEADERS: 'X-Api-Key=abc%3D1, team = ci',
-        OTEL_SERVICE_NAME: 'droidworks-staging',
-      },
-      {
-        url: 'https://traces.example/otlp',
-        headers: { 'x-api-key': 'abc=1', team: 'ci' },
-        serviceName: 'droidworks-staging',
-      },
-    ],
-  ])('reads the OpenTelemetry trace settings: %o', (env, tracing) => {
-    expect(loadConfig(env).tracing).toEqual(tracing);
-  });
-
-  it('names a malformed OTLP endpoint or header list', () => {
-    expect(
-      problemsOf(() =>
-        loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }),
-      ).map((p) => p.path),
-    ).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS']);
-  });
-
   it('requires the webhook secret for the gateway and credentials for the worker', () => {
     const problems = problemsOf(() => loadConfig({}, { require: ['gateway', 'worker'] }));
     expect(problems.map((p) => p.path)).toEqual(['GITHUB_WEBHOOK_SECRET', 'GITHUB_TOKEN']);
@@ -189,5 +158,38 @@ describe('loadConfig', () => {
         example: expect.any(String),
       },
     ]);
+  });
+});
+
+describe('loadConfig: OpenTelemetry traces', () => {
+  it.each([
+    [{}, { url: undefined, headers: {}, serviceName: 'droidworks' }],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' },
+      { url: 'http://collector:4318/v1/traces', headers: {}, serviceName: 'droidworks' },
+    ],
+    [
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp',
+        OTEL_EXPORTER_OTLP_HEADERS: 'X-Api-Key=abc%3D1, team = ci',
+        OTEL_SERVICE_NAME: 'droidworks-staging',
+      },
+      {
+        url: 'https://traces.example/otlp',
+        headers: { 'x-api-key': 'abc=1', team: 'ci' },
+        serviceName: 'droidworks-staging',
+      },
+    ],
+  ])('reads the OpenTelemetry trace settings: %o', (env, tracing) => {
+    expect(loadConfig(env).tracing).toEqual(tracing);
+  });
+
+  it('names a malformed OTLP endpoint or header list', () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }),
+      ).map((p) => p.path),
+    ).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS']);
   });
 });
