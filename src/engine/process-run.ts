@@ -3,6 +3,7 @@ import { DEFAULT_REPO_CONFIG, type RepoConfig } from '../config/repo-config.js';
 import type { RunJob } from '../queue/jobs.js';
 import type { RunProcessor } from '../queue/run-queue.js';
 import { STEP_IMPLS } from '../steps/index.js';
+import { tracedSteps } from '../telemetry/run-spans.js';
 import { redact } from '../util/redact.js';
 import { decideRunEnd, endRun } from './end-run.js';
 import { initialRunState, type RunContext, type RunServices, type RunState } from './run-context.js';
@@ -106,7 +107,7 @@ export function createRunProcessor(services: RunServices): RunProcessor {
           retries: s.retries,
           if: s.if,
         })),
-        impls: STEP_IMPLS,
+        impls: services.tracer ? tracedSteps(STEP_IMPLS, services.tracer, services.secrets) : STEP_IMPLS,
         ctx: runCtx,
         sink,
         signal,

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { AgentResult } from '../agent/run-agent.js';
 import type { Config } from '../config/load-config.js';
 import type { GitHubHost } from '../github/types.js';
@@ -35,6 +36,8 @@ export interface RunServices {
   readonly deploy?: DeployServices;
   /** How checkout, publish and report treat scheduled maintenance runs (`job.maintenance`). */
   readonly maintenance?: MaintenanceRunHooks;
+  /** OpenTelemetry tracer (`OTEL_EXPORTER_OTLP_ENDPOINT`): each step a span. Absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 export interface TestOutcome {
