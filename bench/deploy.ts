@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { startDeployTarget } from '../src/demo/deploy-target.js';
-import { startStack, type Stack } from '../src/demo/start-stack.js';
+import { startStack, type Stack } from '../src/cli/start-stack.js';
 import { createLogger } from '../src/util/logger.js';
 
 const ROUNDS = 5;

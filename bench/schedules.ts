@@ -69,7 +69,13 @@ async function main(): Promise<void> {
     });
     const schedules = createScheduleStore(redis, PREFIX);
     const service = createMaintenanceService({
-      config: { repositories, commandPrefix: '/droid', queuePrefix: PREFIX },
+      config: {
+        repositories,
+        commandPrefix: '/droid',
+        queuePrefix: PREFIX,
+        npmRegistry: 'http://registry.invalid',
+        sandbox: { egress: { hosts: {} } },
+      },
       github: {} as GitHubHost, // not reached: no config problems, no ticks
       repoSetup: async () => setup,
       runs: {} as RunQueue,

@@ -2,6 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
 import { loadConfig } from '../src/config/load-config.js';
 import { renderChart } from './support/helm-template.js';
 
@@ -12,10 +18,13 @@ const TEST_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
 
 /*
  * What this validates, honestly: the chart is rendered by test/support/helm-template.ts (a renderer
- * for the Go-template subset the chart uses; neither `helm` nor the Kubernetes JSON schemas can be
- * installed offline here), then checked structurally: API versions and kinds, names, selectors that
- * select the pods, ports and probes that name declared ports, volumes that exist, Secrets and
- * ConfigMaps that are rendered, autoscalers aimed at the worker, and settings droidworks accepts.
+ * for the Go-template subset the chart uses; Debian has no `helm` package), then every object is
+ * checked against the Kubernetes OpenAPI schema of its kind (kubernetes-models: each object → its
+ * model class → `.validate()`; like kubeconform without -strict, unknown fields are not refused),
+ * and structurally across objects: API versions and kinds, names, selectors that select the pods,
+ * ports and probes that name declared ports, volumes that exist, Secrets and ConfigMaps that are
+ * rendered, autoscalers aimed at the worker, and settings droidworks accepts. KEDA's ScaledObject
+ * has no model here, so it gets the structural checks only.
  */
 
 const chartDir = join(import.meta.dirname, '..', 'infra', 'helm', 'droidworks');
@@ -53,6 +62,31 @@ const API_VERSIONS: Record<string, string> = {
   HorizontalPodAutoscaler: 'autoscaling/v2',
   ScaledObject: 'keda.sh/v1alpha1',
 };
+
+/** The schema-checked model class of each kind the chart renders (ScaledObject: none). */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  ConfigMap,
+  Secret,
+  Service,
+  Deployment,
+  Ingress,
+  HorizontalPodAutoscaler,
+};
+
+/** Objects that do not validate against their Kubernetes schema, with the first error of each. */
+function schemaProblems(objects: K8sObject[]): string[] {
+  return objects.flatMap((o) => {
+    if (o.kind === 'ScaledObject') return [];
+    const Model = MODELS[o.kind];
+    if (!Model) return [`${o.kind}/${o.metadata.name}: no schema to validate against`];
+    try {
+      new Model(o as never).validate();
+      return [];
+    } catch (err) {
+      return [`${o.kind}/${o.metadata.name}: ${err instanceof Error ? err.message : String(err)}`];
+    }
+  });
+}
 
 const base = { redis: { url: 'redis://redis.example:6379' }, secrets: { GITHUB_APP_ID: '12345' } };
 
@@ -170,12 +204,29 @@ describe('Helm chart infra/helm/droidworks', () => {
     ['no ingress', { gateway: { ingress: { enabled: false } } }],
   ] as const)('renders sound objects: %s', (_what, values) => {
     const objects = render(values);
+    expect(schemaProblems(objects)).toEqual([]);
     expect(problems(objects)).toEqual([]);
     expect(
       byKind(objects, 'Deployment')
         .map((d) => d.metadata.name)
         .sort(),
     ).toEqual(['dw-droidworks-gateway', 'dw-droidworks-worker']);
+  });
+
+  it('the schema check refuses what Kubernetes would refuse', () => {
+    const objects = render({ worker: { autoscaling: { mode: 'hpa' } } });
+    const broken = objects.map((o) =>
+      o.kind === 'Deployment'
+        ? { ...o, spec: { ...o.spec, replicas: 'two' } }
+        : o.kind === 'HorizontalPodAutoscaler'
+          ? { ...o, spec: { ...o.spec, maxReplicas: undefined } }
+          : o,
+    );
+    expect(schemaProblems(broken).sort()).toEqual([
+      'Deployment/dw-droidworks-gateway: data/spec/replicas must be integer',
+      'Deployment/dw-droidworks-worker: data/spec/replicas must be integer',
+      'HorizontalPodAutoscaler/dw-droidworks-worker: data/spec must have required property maxReplicas',
+    ]);
   });
 
   it('probes the gateway on /healthz and /readyz, and the worker on its metrics port', () => {

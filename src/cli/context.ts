@@ -43,6 +43,7 @@ export function createContext(
     config.models.openai.apiKey,
     config.models.anthropic.apiKey,
     ...Object.values(config.deploy.secrets),
+    ...Object.values(config.tracing.headers),
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
   return {
     config,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DeployTarget } from '../demo/deploy-target.js';
-import type { Stack } from '../demo/start-stack.js';
+import type { Stack } from './start-stack.js';
 import type { RunEvent } from '../engine/ledger.js';
 
 /** The secret the demo's deploy hook is signed with (`DROIDWORKS_SECRET_DEMO_HOOK`). */

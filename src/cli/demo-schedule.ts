@@ -1,4 +1,4 @@
-import type { Stack } from '../demo/start-stack.js';
+import type { Stack } from './start-stack.js';
 import { pushFiles } from '../forge/maintenance-test-api.js';
 
 /** A repository prompt workflow on a 15-second schedule, for `droidworks demo --schedule`. */

@@ -6,13 +6,13 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import type { Forge } from '../forge/start-forge.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
-import { startStack } from '../demo/start-stack.js';
+import { startStack } from './start-stack.js';
 import { startDeployTarget } from '../demo/deploy-target.js';
 import { deployAct, demoHookSecret } from './demo-deploy.js';
 import { demoSchedule } from './demo-schedule.js';
 import type { RunEvent } from '../engine/ledger.js';
 import { createModelRouter } from '../models/router.js';
-import { createScriptedProvider } from '../models/scripted-provider.js';
+import { createScriptedProvider } from '../demo/scripted-provider.js';
 import { createLogger } from '../util/logger.js';
 
 const say = (text: string): void => console.log(`\x1b[36m[demo]\x1b[0m ${text}`);

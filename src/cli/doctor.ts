@@ -7,6 +7,7 @@ import { checkGitHubAccess } from '../github/reachability.js';
 import { loadPriceTable, priceOf } from '../models/pricing.js';
 import { openRedis } from '../queue/redis-connection.js';
 import { checkDocker } from '../sandbox/check-docker.js';
+import { checkOtlpEndpoint } from '../telemetry/check-otlp-endpoint.js';
 import { buildRunnerImageCommand } from './package-files.js';
 import { isUserFacing } from './user-facing.js';
 
@@ -159,6 +160,14 @@ export async function runDoctor(
       'set ANTHROPIC_API_KEY and/or OPENAI_API_KEY (OPENAI_BASE_URL for vLLM, Ollama, OpenRouter…)',
     ),
   );
+  if (config.tracing.url)
+    checks.push(
+      await check(
+        'traces',
+        () => checkOtlpEndpoint(config.tracing),
+        'point OTEL_EXPORTER_OTLP_ENDPOINT at an OpenTelemetry collector (OTLP/HTTP, port 4318), or unset it',
+      ),
+    );
   for (const c of checks) {
     console.log(`${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}${c.fix ? `\n    fix: ${c.fix}` : ''}`);
   }

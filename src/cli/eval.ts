@@ -8,7 +8,14 @@ import { mirrorRepository } from '../eval/mirror.js';
 import { renderHtml, renderTable } from '../eval/render-report.js';
 import { ResultsStore } from '../eval/results-store.js';
 import { runEval } from '../eval/run-eval.js';
-import { modelEnvLines, recommend, summarize, type EvalReport } from '../eval/summarize.js';
+import {
+  envLines,
+  modelEnvLines,
+  recommend,
+  recommendPerRole,
+  summarize,
+  type EvalReport,
+} from '../eval/summarize.js';
 import { readTasks } from '../eval/task-file.js';
 import { createGitHubHost } from '../github/create-github-host.js';
 import { createModelRouter } from '../models/router.js';
@@ -143,12 +150,14 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
     workRoot: join(config.dataDir, 'sandboxes'),
   });
   const tty = process.stderr.isTTY;
+  const store = new ResultsStore(join(out, 'results.jsonl'));
+  const progress = { done: 0, total: 0 };
   try {
     const results = await runEval(
       {
         sandboxes,
         models: createModelRouter(config.models, { logger }),
-        budgets: config.budgets,
+        config,
         sourceOf,
         testCommand: o.testCommand,
         secrets: [config.models.openai.apiKey, config.models.anthropic.apiKey],
@@ -160,19 +169,29 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
         configs,
         repeat: o.repeat,
         concurrency: o.concurrency,
-        store: new ResultsStore(join(out, 'results.jsonl')),
+        store,
         onProgress: (done, total, r) => {
+          Object.assign(progress, { done, total });
           const width = 30;
           const bar = '#'.repeat(Math.round((done / Math.max(1, total)) * width)).padEnd(width, '.');
           const what = r
-            ? ` ${r.config} ${r.instanceId}#${r.repeat}: ${r.resolved ? 'resolved' : r.error ? `error (${r.error.slice(0, 80)})` : 'unresolved'}`
+            ? ` ${r.config} ${r.instanceId}#${r.repeat}: ${r.resolved ? 'resolved' : r.error ? `error (${r.error.slice(0, 80)})` : r.runError ? `failed (${r.runError.slice(0, 80)})` : 'unresolved'}`
             : '';
           if (tty) process.stderr.write(`\r[${bar}] ${done}/${total}${what}`.padEnd(120).slice(0, 160));
           else if (r) console.error(`[${done}/${total}]${what}`);
         },
       },
-    );
+    ).catch((err: unknown) => {
+      if (!controller.signal.aborted) throw err;
+      return undefined;
+    });
     if (tty) process.stderr.write('\n');
+    if (!results) {
+      console.error(
+        `interrupted: ${progress.done} of ${progress.total} results are stored in ${store.path}; run the same command to go on from there`,
+      );
+      return 130;
+    }
     const report = summarize(results, configs);
     await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(out, 'report.html'), renderHtml(report));
@@ -184,8 +203,15 @@ export async function evalRun(o: EvalRunOptions, config: Config, logger: Logger)
   }
 }
 
-/** `droidworks eval recommend`: the cheapest config within `margin` of the best resolve rate. */
-export async function evalRecommend(o: { report: string; margin: number }): Promise<number> {
+/**
+ * `droidworks eval recommend`: the cheapest config within `margin` of the best resolve rate; with
+ * `perRole`, then each role swapped to a cheaper list where the results show it costs no resolved task.
+ */
+export async function evalRecommend(o: {
+  report: string;
+  margin: number;
+  perRole?: boolean;
+}): Promise<number> {
   const report = JSON.parse(await readFile(o.report, 'utf8')) as EvalReport;
   const pick = recommend(report, o.margin);
   if (!pick) {
@@ -196,7 +222,18 @@ export async function evalRecommend(o: { report: string; margin: number }): Prom
   console.log(
     `# ${pick.config}: resolves ${(pick.resolveRate * 100).toFixed(0)}% (best ${(best * 100).toFixed(0)}%, margin ${(o.margin * 100).toFixed(0)} points) at $${pick.costPerTaskUsd.toFixed(4)} per task`,
   );
-  const lines = modelEnvLines(report, pick.config);
+  const perRole = o.perRole ? recommendPerRole(report, o.margin) : undefined;
+  for (const swap of perRole?.swaps ?? [])
+    console.log(
+      `# ${swap.role}: ${swap.to.join(',') || 'the server default'} instead of ${swap.from.join(',') || 'the server default'} (${swap.evidence.with} vs ${swap.evidence.without}: no resolved task lost, $${swap.savedPerTaskUsd.toFixed(4)} less per task)`,
+    );
+  if (perRole && perRole.swaps.length === 0)
+    console.log(
+      '# per role: no evaluated pair of configs differing in one role shows a cheaper list that loses nothing',
+    );
+  if (perRole?.swaps.length)
+    console.log('# the combination was not evaluated as a whole: add it as a config to confirm');
+  const lines = perRole ? envLines(perRole.roles) : modelEnvLines(report, pick.config);
   console.log(lines.length ? lines.join('\n') : '# it uses the server defaults for every role');
   return 0;
 }

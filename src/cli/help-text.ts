@@ -21,6 +21,10 @@ const GATEWAY = [
   ['DROIDWORKS_PUBLIC_URL', 'the address users reach the dashboard at (run links in comments)'],
 ] as const;
 
+const TRACES = [
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'optional: send traces to this OpenTelemetry collector (OTLP/HTTP)'],
+] as const;
+
 type Rows = ReadonlyArray<readonly [string, string]>;
 
 function render(rows: Rows, example: string): string {
@@ -43,6 +47,7 @@ export const HELP: Readonly<Record<string, string>> = {
       ...MODELS,
       ['REDIS_URL', 'unset: an embedded redis-server under DROIDWORKS_DATA_DIR'],
       ...WORKER,
+      ...TRACES,
     ],
     'GITHUB_TOKEN=ghp_… GITHUB_WEBHOOK_SECRET=$(openssl rand -hex 20) ANTHROPIC_API_KEY=sk-ant-… npx droidworks start',
   ),
@@ -51,11 +56,12 @@ export const HELP: Readonly<Record<string, string>> = {
       ['REDIS_URL', 'the shared Redis (required)'],
       ...GATEWAY,
       ['GITHUB_API_URL', 'for links in the dashboard'],
+      ...TRACES,
     ],
     'REDIS_URL=redis://redis.internal:6379 GITHUB_WEBHOOK_SECRET=… npx droidworks gateway',
   ),
   worker: render(
-    [['REDIS_URL', 'the shared Redis (required)'], ...GITHUB_AUTH, ...MODELS, ...WORKER],
+    [['REDIS_URL', 'the shared Redis (required)'], ...GITHUB_AUTH, ...MODELS, ...WORKER, ...TRACES],
     'REDIS_URL=redis://redis.internal:6379 GITHUB_TOKEN=ghp_… OPENAI_API_KEY=sk-… npx droidworks worker',
   ),
   doctor: render(

@@ -37,12 +37,18 @@ function setup(require: LoadConfigOptions['require']): { config: Config; logger:
   return { config, logger: createLogger({ level: config.logLevel }) };
 }
 
-async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
+async function serve(command: 'start' | 'gateway' | 'worker', smee?: string): Promise<void> {
   const halves = command === 'start' ? (['gateway', 'worker'] as const) : ([command] as const);
   const withWorker = halves.includes('worker' as never);
   const withGateway = halves.includes('gateway' as never);
   const { config, logger } = setup([...halves]);
   const lifecycle = createLifecycle(logger);
+  // Closed last (added first): the spans of everything stopping are still sent. The SDK is loaded
+  // only when tracing is on (it costs ~0.3 s of start-up).
+  const tracing = config.tracing.url
+    ? (await import('../telemetry/start-tracing.js')).startTracing(config.tracing, logger, pkg.version)
+    : undefined;
+  if (tracing) lifecycle.add(() => tracing.shutdown());
   try {
     // Everything this process needs answers before anything starts, or one message says what does not.
     await preflight(config, { redis: true, docker: withWorker, github: withWorker }, logger);
@@ -55,13 +61,22 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
       });
       lifecycle.add(async () => redis.disconnect());
       const services = createContext(config, logger, redis);
-      const worker = await serveWorker({ services, redisUrl: target.url, redis });
+      const worker = await serveWorker({ services, redisUrl: target.url, redis, tracer: tracing?.tracer });
       lifecycle.add(() => worker.close());
     }
     if (withGateway) {
       // `/readyz` checks only Redis: receiving webhooks needs nothing else. GitHub is the worker's.
-      const gateway = await serveGateway({ config, redisUrl: target.url, logger });
+      const gateway = await serveGateway({ config, redisUrl: target.url, logger, tracer: tracing?.tracer });
       lifecycle.add(() => gateway.close());
+      if (smee) {
+        const { forwardSmee } = await import('./forward-smee.js');
+        const forwarder = await forwardSmee({
+          channel: smee,
+          target: `${gateway.url}/webhooks/github`,
+          logger,
+        });
+        lifecycle.add(() => forwarder.close());
+      }
     }
   } catch (err) {
     await lifecycle.close();
@@ -70,18 +85,23 @@ async function serve(command: 'start' | 'gateway' | 'worker'): Promise<void> {
   await lifecycle.untilSignal();
 }
 
+const SMEE_OPTION =
+  'receive webhooks through this smee.io channel (development without a public address, as Probot does)';
+
 program
   .command('start')
   .description(
     'gateway + worker in one process (the single-machine default; embedded Redis when REDIS_URL is unset)',
   )
+  .option('--smee <url>', SMEE_OPTION)
   .addHelpText('after', HELP.start!)
-  .action(() => serve('start'));
+  .action((opts: { smee?: string }) => serve('start', opts.smee));
 program
   .command('gateway')
   .description('only the webhook gateway (scale out behind a load balancer)')
+  .option('--smee <url>', SMEE_OPTION)
   .addHelpText('after', HELP.gateway!)
-  .action(() => serve('gateway'));
+  .action((opts: { smee?: string }) => serve('gateway', opts.smee));
 program
   .command('worker')
   .description('only a worker (any number, on any number of Docker hosts)')
@@ -245,7 +265,8 @@ evalCommand
   )
   .option('--report <file>', 'report.json of `eval run`', '.droidworks/eval/report.json')
   .option('--margin <points>', 'allowed resolve-rate gap, 0–1', (v) => Number.parseFloat(v), 0.05)
-  .action(async (opts: { report: string; margin: number }) => {
+  .option('--per-role', 'then swap single roles to cheaper models where that lost no resolved task')
+  .action(async (opts: { report: string; margin: number; perRole?: boolean }) => {
     const { evalRecommend } = await import('./eval.js');
     process.exitCode = await evalRecommend(opts);
   });

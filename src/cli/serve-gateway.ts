@@ -11,6 +11,8 @@ import { createIntakeWriter } from '../queue/intake-writer.js';
 import { createQueues, queueDepths } from '../queue/queues.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
+import { traceDeliveries } from '../telemetry/trace-deliveries.js';
+import type { Tracer } from '@opentelemetry/api';
 import { gitBaseUrl } from './context.js';
 
 /** The gateway's port is taken by another process. */
@@ -37,8 +39,13 @@ export interface ServeGatewayOptions {
   readonly config: Config;
   readonly redisUrl: string;
   readonly logger: Logger;
-  /** Extra readiness checks (GitHub auth). */
+  /**
+   * Extra `/readyz` checks. Keep it to what receiving webhooks needs (Redis, always checked):
+   * GitHub reachability is the worker's readiness and `doctor`'s, not the gateway's.
+   */
   readonly readiness?: readonly ReadinessCheck[];
+  /** A span per webhook delivery (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent: no per-request cost. */
+  readonly tracer?: Tracer;
 }
 
 /** Starts the webhook gateway's HTTP server. */
@@ -93,6 +100,7 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
     redis.disconnect();
     throw err;
   }
+  if (o.tracer) traceDeliveries(server, o.tracer);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.config.http.port;
   const host = o.config.http.host === '0.0.0.0' ? '127.0.0.1' : o.config.http.host;

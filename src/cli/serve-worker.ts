@@ -14,7 +14,10 @@ import { redeliverFailed } from '../engine/redeliver-failed.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createRunMetrics, withRunMetrics, type RunMetrics } from '../engine/run-metrics.js';
 import { serveWorkerMetrics } from './serve-worker-metrics.js';
+import { githubReadiness } from './github-readiness.js';
 import { startSchedules } from '../schedules/start-schedules.js';
+import type { Tracer } from '@opentelemetry/api';
+import { traceRun, withRunTracing } from '../telemetry/run-spans.js';
 
 export interface RunningWorker {
   /** Run metrics of this worker (served on `DROIDWORKS_WORKER_METRICS_PORT` when set). */
@@ -31,6 +34,8 @@ export interface ServeWorkerOptions {
   readonly redis: Redis;
   /** Run lock duration; a killed worker's run is picked up by another after it. @defaultValue 30 s */
   readonly lockDurationMs?: number;
+  /** Traces runs, steps, model calls and sandbox commands (`OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -39,7 +44,9 @@ export interface ServeWorkerOptions {
  */
 export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker> {
   const metrics = createRunMetrics(new Registry());
-  const services = withRunMetrics(o.services, metrics);
+  const metered = withRunMetrics(o.services, metrics);
+  const services = o.tracer ? withRunTracing(metered, o.tracer) : metered;
+  const tracer = o.tracer;
   const { config, logger } = services;
   const prefix = config.queuePrefix;
   const connection = createRedisConnection(o.redisUrl, { role: 'worker' });
@@ -121,7 +128,17 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
         reason: 'repository concurrency limit',
       });
     },
-    processor: (data, signal, attempt) => processor(runJobSchema.parse(data), signal, attempt),
+    processor: (data, signal, attempt) => {
+      const job = runJobSchema.parse(data);
+      if (!tracer) return processor(job, signal, attempt);
+      return traceRun(
+        tracer,
+        job,
+        attempt.number,
+        () => processor(job, signal, attempt),
+        async () => (await services.ledger.state(job.runId)).status,
+      );
+    },
     retryable: isRetryable,
     onJobFailed: (job) =>
       endAbandoned(job).catch((err: unknown) =>
@@ -157,10 +174,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<RunningWorker>
           // What running a workflow needs; the gateway's /readyz checks only Redis.
           readiness: [
             { name: 'redis', check: async () => void (await connection.ping()) },
-            {
-              name: 'github',
-              check: async (signal) => void (await services.github.getAuthenticatedLogin({ signal })),
-            },
+            githubReadiness(config.github),
           ],
         });
   if (metricsServer) collectDefaultMetrics({ register: metrics.registry, prefix: 'droidworks_worker_' });

@@ -9,6 +9,8 @@ import {
 import { RedisServerMissingError } from '../queue/embedded-redis.js';
 import { RedisUnreachableError } from '../queue/redis-connection.js';
 import { DockerUnreachableError } from '../sandbox/check-docker.js';
+import { SmeeUnreachableError } from './forward-smee.js';
+import { OtlpEndpointError } from '../telemetry/check-otlp-endpoint.js';
 import { PortInUseError } from './serve-gateway.js';
 
 /** Errors whose message alone tells the user what to fix: printed as one message, no stack trace. */
@@ -23,6 +25,8 @@ const USER_FACING = [
   GitHubAccessError,
   GitHubAuthError,
   PortInUseError,
+  SmeeUnreachableError,
+  OtlpEndpointError,
 ] as const;
 
 export function isUserFacing(err: unknown): err is Error {

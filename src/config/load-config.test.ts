@@ -160,3 +160,36 @@ describe('loadConfig', () => {
     ]);
   });
 });
+
+describe('loadConfig: OpenTelemetry traces', () => {
+  it.each([
+    [{}, { url: undefined, headers: {}, serviceName: 'droidworks' }],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' },
+      { url: 'http://collector:4318/v1/traces', headers: {}, serviceName: 'droidworks' },
+    ],
+    [
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp',
+        OTEL_EXPORTER_OTLP_HEADERS: 'X-Api-Key=abc%3D1, team = ci',
+        OTEL_SERVICE_NAME: 'droidworks-staging',
+      },
+      {
+        url: 'https://traces.example/otlp',
+        headers: { 'x-api-key': 'abc=1', team: 'ci' },
+        serviceName: 'droidworks-staging',
+      },
+    ],
+  ])('reads the OpenTelemetry trace settings: %o', (env, tracing) => {
+    expect(loadConfig(env).tracing).toEqual(tracing);
+  });
+
+  it('names a malformed OTLP endpoint or header list', () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }),
+      ).map((p) => p.path),
+    ).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS']);
+  });
+});

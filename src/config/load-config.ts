@@ -57,6 +57,18 @@ export interface Config {
    */
   readonly dataDir: string;
   readonly logLevel: string;
+  /** OpenTelemetry traces; without a URL nothing is traced and nothing costs. */
+  readonly tracing: {
+    /**
+     * Where spans are sent (OTLP/HTTP, JSON): `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given, or
+     * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`.
+     */
+    readonly url: string | undefined;
+    /** `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,…`, e.g. a collector's API key). */
+    readonly headers: Readonly<Record<string, string>>;
+    /** `OTEL_SERVICE_NAME`. @defaultValue `droidworks` */
+    readonly serviceName: string;
+  };
   readonly models: {
     readonly openai: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined };
     readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined };
@@ -130,6 +142,7 @@ const positive = z
   .regex(/^\d+(\.\d+)?$/, 'must be a positive number')
   .transform(Number);
 const url = z.url({ message: 'must be an absolute URL' });
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' });
 const MODEL_ENTRY = new RegExp(`^(${MODEL_PROVIDERS.join('|')}):\\S+$`);
 const modelList = z
   .string()
@@ -165,7 +178,31 @@ const egressHosts = z.string().transform((raw, ctx) => {
   return out;
 });
 
+/** `key=value,key2=value2` (values URL-encoded), as the OpenTelemetry specification writes headers. */
+const otlpHeaders = z.string().transform((raw, ctx) => {
+  const out: Record<string, string> = {};
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = item.indexOf('=');
+    const key = at > 0 ? item.slice(0, at).trim() : '';
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) {
+      ctx.addIssue({ code: 'custom', message: 'must be key=value pairs separated by commas' });
+      continue;
+    }
+    // Percent-escapes decoded byte by byte (header values are ASCII).
+    out[key.toLowerCase()] = item
+      .slice(at + 1)
+      .trim()
+      .replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  }
+  return out;
+});
+
 const EXAMPLES: Record<string, string> = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+  OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc123',
   DROIDWORKS_EGRESS_HOSTS: 'registry.internal=10.0.0.5,npm.internal=10.0.0.6',
   GITHUB_API_URL: 'https://github.example.com/api/v3',
   GITHUB_APP_ID: '123456',
@@ -221,6 +258,10 @@ const schema = z.object({
   DROIDWORKS_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DROIDWORKS_DATA_DIR: z.string().default('.droidworks'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.default({}),
+  OTEL_SERVICE_NAME: z.string().min(1).default('droidworks'),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: url.optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -361,6 +402,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     dashboardPassword: e.DROIDWORKS_DASHBOARD_PASSWORD,
     dataDir: absolute(e.DROIDWORKS_DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    tracing: {
+      url:
+        e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+        (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`),
+      headers: e.OTEL_EXPORTER_OTLP_HEADERS,
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
     models: {
       openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
       anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },

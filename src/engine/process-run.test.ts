@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createContext } from '../cli/context.js';
-import { startStack, type Stack } from '../demo/start-stack.js';
+import { startStack, type Stack } from '../cli/start-stack.js';
 import type { RunJob } from '../queue/jobs.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { createLogger } from '../util/logger.js';

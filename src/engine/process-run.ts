@@ -3,9 +3,10 @@ import { DEFAULT_REPO_CONFIG, type RepoConfig } from '../config/repo-config.js';
 import type { RunJob } from '../queue/jobs.js';
 import type { RunProcessor } from '../queue/run-queue.js';
 import { STEP_IMPLS } from '../steps/index.js';
+import { tracedSteps } from '../telemetry/run-spans.js';
 import { redact } from '../util/redact.js';
 import { decideRunEnd, endRun } from './end-run.js';
-import type { RunContext, RunServices, RunState } from './run-context.js';
+import { initialRunState, type RunContext, type RunServices, type RunState } from './run-context.js';
 import { describeFailure } from './run-failure.js';
 import { isFinalStatus } from './run-status.js';
 import { progressMarker, renderProgress } from './render-progress.js';
@@ -50,14 +51,7 @@ export function createRunProcessor(services: RunServices): RunProcessor {
     await services.ledger.setState(runId, { status: 'running', attempt: attempt.number });
     log.info({ attempt: attempt.number, resumed }, 'run started');
 
-    const state: RunState = {
-      codeRounds: 0,
-      reviewRounds: 0,
-      tokens: 0,
-      costUsd: 0,
-      stepStatus: new Map(),
-      status: 'running',
-    };
+    const state = initialRunState();
     const progress = progressWriter(services, job, state);
 
     let failure: { error: unknown } | undefined;
@@ -113,7 +107,7 @@ export function createRunProcessor(services: RunServices): RunProcessor {
           retries: s.retries,
           if: s.if,
         })),
-        impls: STEP_IMPLS,
+        impls: services.tracer ? tracedSteps(STEP_IMPLS, services.tracer, services.secrets) : STEP_IMPLS,
         ctx: runCtx,
         sink,
         signal,

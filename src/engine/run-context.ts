@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { AgentResult } from '../agent/run-agent.js';
 import type { Config } from '../config/load-config.js';
 import type { GitHubHost } from '../github/types.js';
@@ -35,6 +36,8 @@ export interface RunServices {
   readonly deploy?: DeployServices;
   /** How checkout, publish and report treat scheduled maintenance runs (`job.maintenance`). */
   readonly maintenance?: MaintenanceRunHooks;
+  /** OpenTelemetry tracer (`OTEL_EXPORTER_OTLP_ENDPOINT`): each step a span. Absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 export interface TestOutcome {
@@ -75,6 +78,11 @@ export interface RunState {
   note?: string;
   /** A deploy workflow's rollout (`src/steps/deploy-state.ts`). */
   deploy?: DeployRunState;
+}
+
+/** A run's state before its first step: no rounds, no usage, nothing decided. */
+export function initialRunState(): RunState {
+  return { codeRounds: 0, reviewRounds: 0, tokens: 0, costUsd: 0, stepStatus: new Map(), status: 'running' };
 }
 
 export interface RunContext {

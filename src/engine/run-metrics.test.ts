@@ -135,6 +135,27 @@ describe('createRunMetrics: what ledger events count', () => {
         ['droidworks_budget_stops_total', { kind: 'steps' }, undefined],
       ],
     },
+    {
+      what: 'deploys and rollbacks, by environment',
+      events: [
+        { type: 'deploy.started', environment: 'staging', sha: 'a1', deploymentId: 1, reused: false },
+        { type: 'deploy.deployer', environment: 'staging', ok: true, summary: 'ok' },
+        { type: 'deploy.succeeded', environment: 'staging', sha: 'a1', deploymentId: 1 },
+        { type: 'deploy.deployer', environment: 'production', ok: true, summary: 'ok' },
+        { type: 'deploy.health', environment: 'production', healthy: false, reason: 'HTTP 500' },
+        { type: 'deploy.rollback', environment: 'production', result: 'restored', sha: 'a0' },
+        { type: 'deploy.deployer', environment: 'production', ok: false, summary: 'hook failed' },
+        { type: 'deploy.rollback', environment: 'production', result: 'no_previous_good' },
+      ],
+      expect: [
+        ['droidworks_deploys_total', { environment: 'staging', outcome: 'succeeded' }, 1],
+        ['droidworks_deploys_total', { environment: 'production', outcome: 'unhealthy' }, 1],
+        ['droidworks_deploys_total', { environment: 'production', outcome: 'failed' }, 1],
+        ['droidworks_deploys_total', { environment: 'staging', outcome: 'failed' }, undefined],
+        ['droidworks_rollbacks_total', { environment: 'production', result: 'restored' }, 1],
+        ['droidworks_rollbacks_total', { environment: 'production', result: 'no_previous_good' }, 1],
+      ],
+    },
   ];
 
   it.each(cases)('$what', async ({ events, queuedAt, expect: expected }) => {

@@ -105,6 +105,18 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     labelNames: ['kind'],
     registers,
   });
+  const deploys = new Counter({
+    name: 'droidworks_deploys_total',
+    help: 'Deploys to an environment, by environment and outcome (succeeded, failed, unhealthy).',
+    labelNames: ['environment', 'outcome'],
+    registers,
+  });
+  const rollbacks = new Counter({
+    name: 'droidworks_rollbacks_total',
+    help: 'Rollbacks of an environment, by environment and result (restored, failed, no_previous_good).',
+    labelNames: ['environment', 'result'],
+    registers,
+  });
   const sandboxAcquire = new Histogram({
     name: 'droidworks_sandbox_acquire_seconds',
     help: 'Time to get a sandbox for a run (warm pool or new container), by backend and outcome.',
@@ -126,6 +138,18 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     registers,
   });
 
+  /** Deploy outcomes and rollbacks, by environment (`deploy.*` events of deploy runs). */
+  const observeDeploy = (e: RunEvent): void => {
+    if (e.type === 'deploy.succeeded')
+      deploys.inc({ environment: text(e.environment), outcome: 'succeeded' });
+    else if (e.type === 'deploy.deployer' && e.ok === false)
+      deploys.inc({ environment: text(e.environment), outcome: 'failed' });
+    else if (e.type === 'deploy.health' && e.healthy === false)
+      deploys.inc({ environment: text(e.environment), outcome: 'unhealthy' });
+    else if (e.type === 'deploy.rollback')
+      rollbacks.inc({ environment: text(e.environment), result: text(e.result) });
+  };
+
   /** Per run on this worker: its workflow and when it started (for the run's duration). */
   const live = new Map<string, { workflow: string; startedAt: number }>();
   const text = (v: unknown, fallback = 'unknown'): string => (typeof v === 'string' && v ? v : fallback);
@@ -138,6 +162,7 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     containers,
     observe(runId, e, queuedAt) {
       const at = e.at ?? Date.now();
+      observeDeploy(e);
       switch (e.type) {
         case 'run.started': {
           const workflow = text(e.workflow);

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -32,7 +34,6 @@ export async function applyPatch(
   signal?: AbortSignal,
 ): Promise<void> {
   if (patch.trim() === '') return;
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(patchFile, patch);
   await hostGit(dir, ['apply', '--whitespace=nowarn', patchFile], signal);
   await giveToSandbox(dir);
@@ -42,4 +43,53 @@ export async function applyPatch(
 export async function giveToSandbox(dir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
   await exec('chown', ['-R', '1000:1000', dir]);
+}
+
+/**
+ * A file's text at `commit` in the repository at `source` (a local clone or mirror), or undefined
+ * when the commit has no such file.
+ */
+export async function readFileAt(
+  source: string,
+  commit: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  const listed = await hostGit(source, ['ls-tree', '--name-only', commit, '--', path], signal);
+  if (listed.trim() !== path) return undefined;
+  return hostGit(source, ['show', `${commit}:${path}`], signal);
+}
+
+/** The paths a unified diff touches (both sides of renames), from its `diff --git` headers. Pure. */
+export function patchPaths(patch: string): string[] {
+  const paths = new Set<string>();
+  for (const m of patch.matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)) {
+    paths.add(m[1]!);
+    paths.add(m[2]!);
+  }
+  return [...paths];
+}
+
+/**
+ * Puts the files a test patch touches back as they were at `base` (removing those `base` did not
+ * have), so the hidden tests replace whatever the droid wrote there, as SWE-bench's harness does.
+ */
+export async function resetToBase(
+  dir: string,
+  base: string,
+  paths: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  if (paths.length === 0) return;
+  const inBase = new Set(
+    (await hostGit(dir, ['ls-tree', '-r', '--name-only', base, '--', ...paths], signal))
+      .split('\n')
+      .filter(Boolean),
+  );
+  const known = paths.filter((p) => inBase.has(p));
+  if (known.length) await hostGit(dir, ['checkout', base, '--', ...known], signal);
+  for (const p of paths.filter((p) => !inBase.has(p))) {
+    await hostGit(dir, ['rm', '-q', '--cached', '--ignore-unmatch', '--', p], signal);
+    await rm(join(dir, p), { force: true });
+  }
 }

@@ -36,28 +36,41 @@ const PRICES = { input: 2, output: 8, cachedInput: 0.5 };
 const USAGE = { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 0 };
 const perCall = (1000 * PRICES.input + 200 * PRICES.output) / 1e6;
 
-/** The scripted models: "strong" fixes whichever function the task names, "weak" only add(). */
+/**
+ * The scripted models. Coder: "strong" fixes whichever function the task names, "weak" only add();
+ * strong's first mul() fix has a syntax error that the repository's own test catches (the test
+ * step sends it back), and its second round repairs it. Reviewer: "weak" asks once for a comment
+ * saying what was fixed, and the coder's next round adds it; "strong" approves.
+ */
 function handler(request: RecordedRequest) {
-  const text = JSON.stringify(request.body.messages);
-  if (text.includes('Write the plan')) return fakeReply.text('- fix the function', { usage: USAGE });
-  const fn = text.includes('mul(') ? 'mul' : 'add';
-  const turns = (request.body.messages as Array<{ role: string }>).filter(
-    (m) => m.role === 'assistant',
-  ).length;
-  const canFix = request.model === 'fake-strong' || fn === 'add';
-  if (turns === 0 && canFix) {
-    const [from, to] = fn === 'add' ? ['a - b', 'a + b'] : ['a + b;\n}\nexport', 'a * b;\n}\nexport'];
-    return fakeReply.tool(
+  const text = JSON.stringify(request.body);
+  const edit = (old_str: string, new_str: string) =>
+    fakeReply.tool(
       'str_replace_based_edit_tool',
-      {
-        command: 'str_replace',
-        path: 'calc.js',
-        old_str: fn === 'add' ? `add(a, b) {\n  return ${from}` : `mul(a, b) {\n  return a + b;`,
-        new_str: fn === 'add' ? `add(a, b) {\n  return ${to}` : `mul(a, b) {\n  return a * b;`,
-      },
+      { command: 'str_replace', path: 'calc.js', old_str, new_str },
+      { usage: USAGE },
+    );
+  if (text.includes('Write the plan')) return fakeReply.text('- fix the function', { usage: USAGE });
+  if (text.includes('You review a change')) {
+    const wantsComment = request.model === 'fake-weak' && !text.includes('// fixed');
+    return fakeReply.text(
+      wantsComment ? 'VERDICT: changes\n- say what was fixed in a comment' : 'VERDICT: approve',
       { usage: USAGE },
     );
   }
+  const fn = text.includes('mul() is wrong') ? 'mul' : 'add';
+  const turns = (request.body.messages as Array<{ role: string }>).filter(
+    (m) => m.role === 'assistant',
+  ).length;
+  const feedback = text.includes('Feedback from the previous round');
+  const canFix = request.model === 'fake-strong' || fn === 'add';
+  if (turns === 0 && feedback && text.includes('say what was fixed'))
+    return edit('return a + b;', 'return a + b; // fixed');
+  if (turns === 0 && feedback && fn === 'mul') return edit('return a * b);', 'return a * b;');
+  if (turns === 0 && !feedback && canFix)
+    return fn === 'add'
+      ? edit('add(a, b) {\n  return a - b;', 'add(a, b) {\n  return a + b;')
+      : edit('mul(a, b) {\n  return a + b;', 'mul(a, b) {\n  return a * b);');
   return fakeReply.tool('finish', { summary: 'done' }, { usage: USAGE });
 }
 
@@ -69,6 +82,8 @@ beforeAll(async () => {
     join(repo, 'calc.js'),
     'export function add(a, b) {\n  return a - b;\n}\nexport function mul(a, b) {\n  return a + b;\n}\n',
   );
+  // The detected install (`npm install`) writes a lockfile: not part of anyone's change.
+  writeFileSync(join(repo, '.gitignore'), 'package-lock.json\nnode_modules/\n');
   writeFileSync(
     join(repo, 'package.json'),
     '{ "type": "module", "scripts": { "test": "node --test test/" } }\n',
@@ -142,7 +157,7 @@ beforeAll(async () => {
       },
       { retry: { baseDelayMs: 5, maxDelayMs: 20, maxRetries: 0 } },
     ),
-    budgets: { ...config.budgets, maxOracleCalls: 0 },
+    config: { ...config, budgets: { ...config.budgets, maxOracleCalls: 0 } },
     sourceOf: (repo) => join(root, 'repos', repo),
     secrets: ['sk-test-openai-key'],
   };
@@ -154,10 +169,13 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const strong = () =>
-  parseEvalConfig('models:\n  planner: openai:fake-strong\n  coder: openai:fake-strong\n', 'strong.yml');
-const weak = () =>
-  parseEvalConfig('models:\n  planner: openai:fake-weak\n  coder: openai:fake-weak\n', 'weak.yml');
+const configFor = (model: string) =>
+  parseEvalConfig(
+    `models:\n  planner: openai:${model}\n  coder: openai:${model}\n  reviewer: openai:${model}\n`,
+    `${model.replace('fake-', '')}.yml`,
+  );
+const strong = () => configFor('fake-strong');
+const weak = () => configFor('fake-weak');
 
 describeDocker('droidworks eval', () => {
   it('scores two configs on hidden tests, reports cost per resolved task, recommends, and resumes', async () => {
@@ -167,12 +185,27 @@ describeDocker('droidworks eval', () => {
     const configs = [strong(), weak()];
 
     const results = await runEval(deps, { tasks, configs, store, concurrency: 2 });
-    expect(results.map((r) => [r.config, r.instanceId, r.resolved, r.error])).toEqual([
-      ['strong', 'acme__calc-add', true, undefined],
-      ['strong', 'acme__calc-mul', true, undefined],
-      ['weak', 'acme__calc-add', true, undefined],
-      ['weak', 'acme__calc-mul', false, undefined],
+    expect(
+      results.map((r) => [
+        r.config,
+        r.instanceId,
+        r.resolved,
+        r.error,
+        r.runError,
+        r.codeRounds,
+        r.reviewRounds,
+      ]),
+    ).toEqual([
+      ['strong', 'acme__calc-add', true, undefined, undefined, 1, 1],
+      // The repository's own test caught the syntax error; the test step sent it back to the coder.
+      ['strong', 'acme__calc-mul', true, undefined, undefined, 2, 1],
+      // The reviewer asked for changes once; the coder's second round satisfied it.
+      ['weak', 'acme__calc-add', true, undefined, undefined, 2, 2],
+      // Nothing changed: no review (an empty diff), and the hidden test fails.
+      ['weak', 'acme__calc-mul', false, undefined, undefined, 1, 0],
     ]);
+    expect(results.map((r) => r.steps)).toEqual([2, 4, 4, 1]);
+    expect(results.map((r) => r.stopReason)).toEqual(['finished', 'finished', 'finished', 'finished']);
     // The hidden test really ran and failed for the weak config's mul().
     expect(results[3]!.failedTests.join()).toContain('mul works');
     // The droid never saw the test patch.
@@ -181,12 +214,16 @@ describeDocker('droidworks eval', () => {
     const report = summarize(results, configs);
     const [s, w] = report.configs;
     expect([s!.resolveRate, w!.resolveRate]).toEqual([1, 0.5]);
-    // strong: per task one plan call + edit + finish = 3 calls at fake-strong prices.
-    expect(s!.costPerTaskUsd).toBeCloseTo(3 * perCall, 10);
-    expect(s!.costPerResolvedUsd).toBeCloseTo(3 * perCall, 10);
+    // strong: add = plan, edit, finish, review (4 calls); mul = plan, edit, finish, edit, finish,
+    // review (6 calls): 10 calls at fake-strong prices over 2 tasks, both resolved.
+    expect(s!.costPerTaskUsd).toBeCloseTo(5 * perCall, 10);
+    expect(s!.costPerResolvedUsd).toBeCloseTo(5 * perCall, 10);
     const weakCall = (1000 * 1 + 200 * 4) / 1e6;
-    // weak: add = 3 calls, mul = 2 calls (plan, finish); 5 calls over 1 resolved task.
-    expect(w!.costPerResolvedUsd).toBeCloseTo(5 * weakCall, 10);
+    // weak: add = plan, edit, finish, review, edit, finish, review (7 calls); mul = plan, finish.
+    expect(w!.costPerTaskUsd).toBeCloseTo(4.5 * weakCall, 10);
+    expect(w!.costPerResolvedUsd).toBeCloseTo(9 * weakCall, 10);
+    expect([s!.tokensPerTask, w!.tokensPerTask]).toEqual([5 * 1200, 4.5 * 1200]);
+    expect([s!.stepsPerTask, w!.stepsPerTask]).toEqual([3, 2.5]);
     expect(s!.interval[0]).toBeLessThan(1);
     expect(report.tasks).toEqual([
       { instanceId: 'acme__calc-add', solvedBy: ['strong', 'weak'] },
@@ -199,6 +236,7 @@ describeDocker('droidworks eval', () => {
     expect(modelEnvLines(report, 'strong')).toEqual([
       'DROIDWORKS_MODEL_PLANNER=openai:fake-strong',
       'DROIDWORKS_MODEL_CODER=openai:fake-strong',
+      'DROIDWORKS_MODEL_REVIEWER=openai:fake-strong',
     ]);
 
     // Interrupted before the weak config's mul task was stored: only that one runs again.
@@ -210,6 +248,85 @@ describeDocker('droidworks eval', () => {
     const again = await runEval(deps, { tasks, configs, store });
     expect(again.map((r) => r.resolved)).toEqual([true, true, true, false]);
     expect(server.requests.length - before).toBe(2); // the weak mul task: plan + finish
+  }, 480_000);
+
+  it("stops at the config's budget as a production run would, and counts it as a budget stop", async () => {
+    const [task] = await readTasks(join(root, 'tasks.jsonl'));
+    // One plan call costs more than the whole budget: the code step refuses to start.
+    const broke = parseEvalConfig(
+      'models:\n  planner: openai:fake-strong\n  coder: openai:fake-strong\nbudgets:\n  maxCostUsd: 0.001\n',
+      'broke.yml',
+    );
+    const before = server.requests.length;
+    const results = await runEval(deps, {
+      tasks: [task!],
+      configs: [broke],
+      store: new ResultsStore(join(root, 'out-broke', 'results.jsonl')),
+    });
+    expect(server.requests.length - before).toBe(1);
+    expect(results).toMatchObject([
+      {
+        resolved: false,
+        stopReason: 'max_cost',
+        runError: "the run's cost budget is used up",
+        codeRounds: 0,
+        steps: 0,
+      },
+    ]);
+    expect(results[0]!.costUsd).toBeCloseTo(perCall, 10);
+    expect(summarize(results, [broke]).configs[0]).toMatchObject({
+      budgetStops: 1,
+      failedRuns: 1,
+      errors: 0,
+      resolveRate: 0,
+    });
+  }, 240_000);
+
+  it("runs the repository's own resolve workflow and settings at the base commit", async () => {
+    const repo = join(root, 'repos', 'acme', 'custom');
+    execFileSync('git', ['clone', '-q', join(root, 'repos', 'acme', 'calc'), repo]);
+    mkdirSync(join(repo, '.droidworks', 'workflows'), { recursive: true });
+    // No plan, no review: only code and test. The settings name the test command (no install).
+    writeFileSync(
+      join(repo, '.droidworks', 'workflows', 'resolve-issue.md'),
+      [
+        '---',
+        'description: code and test only',
+        'trigger: { label: $triggerLabel }',
+        'on: issue',
+        'permissions: [comment, push, open_pr]',
+        'steps:',
+        '  - step: checkout',
+        '  - step: code',
+        '  - step: test',
+        '  - step: publish',
+        '---',
+        'Custom guidance: keep the change tiny.',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(repo, '.droidworks.yml'), 'test: node --test test/\ntestRounds: 1\n');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo }).toString().trim();
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'own workflow');
+    const [add] = await readTasks(join(root, 'tasks.jsonl'));
+    const task = {
+      ...add!,
+      instance_id: 'acme__custom-add',
+      repo: 'acme/custom',
+      base_commit: git('rev-parse', 'HEAD'),
+    };
+
+    const before = server.requests.length;
+    const results = await runEval(deps, {
+      tasks: [task],
+      configs: [strong()],
+      store: new ResultsStore(join(root, 'out-custom', 'results.jsonl')),
+    });
+    expect(results).toMatchObject([{ resolved: true, codeRounds: 1, reviewRounds: 0, steps: 2 }]);
+    const mine = server.requests.slice(before).map((r) => JSON.stringify(r.body));
+    expect(mine).toHaveLength(2); // edit, finish: no planner, no reviewer
+    expect(mine[0]).toContain('Custom guidance: keep the change tiny.');
   }, 240_000);
 
   it('names every bad line of a task file', async () => {

@@ -39,6 +39,7 @@ describeDocker('droidworks eval mine', () => {
   let root: string;
   let sandboxes: SandboxProvider;
   const numbers: Record<string, number> = {};
+  const issueNumbers: Record<string, number> = {};
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'dw-mine-'));
@@ -56,34 +57,43 @@ describeDocker('droidworks eval mine', () => {
       },
     });
     forge.setPermission('acme/calc', 'alice', 'write');
-    const fix = async (key: string, files: Record<string, string>) => {
+    const fix = async (key: string, files: Record<string, string>, closedBy: 'body' | 'commit' = 'body') => {
       const issue = forge.createIssue('acme/calc', {
         title: `${key} is wrong`,
         body: `Please fix ${key}.`,
         as: 'alice',
       });
-      await forge.commit('acme/calc', { branch: `fix-${key}`, files, message: `fix ${key}`, as: 'alice' });
+      const message = closedBy === 'commit' ? `fix ${key}\n\nCloses #${issue.number}` : `fix ${key}`;
+      await forge.commit('acme/calc', { branch: `fix-${key}`, files, message, as: 'alice' });
       const pull = await forge.createPullRequest('acme/calc', {
         title: `Fix ${key}`,
         head: `fix-${key}`,
-        body: `Fixes #${issue.number}`,
+        body: closedBy === 'commit' ? 'A fix.' : `Fixes #${issue.number}`,
         as: 'alice',
       });
       await forge.mergePullRequest('acme/calc', pull.number, 'alice');
       numbers[key] = pull.number;
+      issueNumbers[key] = issue.number;
     };
     const calc = (add: string, mul: string, neg: string) =>
       `export function add(a, b) {\n  return ${add};\n}\nexport function mul(a, b) {\n  return ${mul};\n}\nexport const neg = (a) => ${neg};\n`;
     const testFile = (fn: string, want: string) =>
       `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${fn} } from '../calc.js';\ntest('${fn} works', () => assert.equal(${fn}(2, 3), ${want}));\n`;
-    // Two real fixes with tests, one fix without a test, one whose test cannot pass.
+    // Two real fixes with tests, one fix without a test, one whose test cannot pass, one flaky.
     await fix('add', { 'calc.js': calc('a + b', 'a + b', 'a'), 'test/add.test.js': testFile('add', '5') });
     await fix('mul', { 'calc.js': calc('a + b', 'a * b', 'a'), 'test/mul.test.js': testFile('mul', '6') });
-    await fix('neg', { 'calc.js': calc('a + b', 'a * b', '-a') });
+    // Its issue is closed by a keyword in the commit message, not the PR body.
+    await fix('neg', { 'calc.js': calc('a + b', 'a * b', '-a') }, 'commit');
     await fix('docs', {
       'calc.js': `${calc('a + b', 'a * b', '-a')}// docs\n`,
       'test/docs.test.js':
         "import { test } from 'node:test';\nimport '../missing-module.js';\ntest('docs', () => {});\n",
+    });
+    // A test that fails on its first run only: its FAIL_TO_PASS cannot be trusted.
+    await fix('flip', {
+      'calc.js': `${calc('a + b', 'a * b', '-a')}// docs\n// flip\n`,
+      'test/flip.test.js':
+        "import { test } from 'node:test';\nimport { existsSync, writeFileSync } from 'node:fs';\ntest('flip', () => {\n  if (existsSync('.flipped')) return;\n  writeFileSync('.flipped', '');\n  throw new Error('first run');\n});\n",
     });
     sandboxes = createSandboxProvider(
       { ...loadConfig({}).sandbox, memoryMb: 512 },
@@ -134,11 +144,17 @@ describeDocker('droidworks eval mine', () => {
     expect(add.patch).toContain('-  return a - b;');
     expect(dropped).toEqual([
       {
+        pull: numbers.flip,
+        issue: expect.any(Number),
+        reason: expect.stringMatching(/^the tests are not reproducible: two runs at the base/),
+      },
+      {
         pull: numbers.docs,
         issue: expect.any(Number),
         reason: expect.stringMatching(/^the tests fail even with the fix/),
       },
-      { pull: numbers.neg, issue: expect.any(Number), reason: 'the fix changed no test file' },
+      // Found through its commit message.
+      { pull: numbers.neg, issue: issueNumbers.neg, reason: 'the fix changed no test file' },
     ]);
   }, 240_000);
 });

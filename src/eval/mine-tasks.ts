@@ -49,12 +49,12 @@ export function isTestPath(path: string): boolean {
 }
 
 /**
- * `droidworks eval mine`: issues closed by a merged pull request that changed at least one test file
- * and one other file become tasks. The base is the merge commit's first parent; the problem is the
+ * `droidworks eval mine`: issues closed by a merged pull request (a closing keyword in its title, body
+ * or one of its commits' messages) that changed at least one test file and one other file become tasks. The base is the merge commit's first parent; the problem is the
  * issue's title, body and the comments written before the merge; FAIL_TO_PASS are the tests that fail
- * at the base with the PR's test changes and pass with the whole fix, both runs in a fresh sandbox.
- * and PASS_TO_PASS those that pass in both runs. Candidates whose tests cannot be run that way are
- * dropped with the reason.
+ * at the base with the PR's test changes (the same ones in two runs) and pass with the whole fix,
+ * all runs in a fresh sandbox, and PASS_TO_PASS those that pass in both. Candidates whose tests
+ * cannot be run that way, or not reproducibly, are dropped with the reason.
  */
 export async function mineTasks(
   deps: MineDeps,
@@ -70,7 +70,14 @@ export async function mineTasks(
   );
   for (const pull of pulls) {
     if (tasks.length >= options.limit) break;
-    const issues = closedIssues(`${pull.title}\n${pull.body}`);
+    const base = (await hostGit(deps.mirror, ['rev-parse', `${pull.mergeCommitSha}^1`], deps.signal)).trim();
+    let issues = closedIssues(`${pull.title}\n${pull.body}`);
+    // GitHub also closes an issue named by a closing keyword in a commit of the PR (the timeline's
+    // `closed` event then names that commit): read the PR's commit messages from the mirror.
+    if (issues.length === 0)
+      issues = closedIssues(
+        await hostGit(deps.mirror, ['log', '--format=%B', `${base}..${pull.mergeCommitSha}`], deps.signal),
+      );
     if (issues.length === 0) continue;
     const drop = (reason: string, issue?: number) => {
       const d = { pull: pull.number, ...(issue !== undefined ? { issue } : {}), reason };
@@ -85,7 +92,6 @@ export async function mineTasks(
       drop(`#${issueNumber} is not an issue of this repository`, issueNumber);
       continue;
     }
-    const base = (await hostGit(deps.mirror, ['rev-parse', `${pull.mergeCommitSha}^1`], deps.signal)).trim();
     const files = (
       await hostGit(deps.mirror, ['diff', '--name-only', base, pull.mergeCommitSha], deps.signal)
     )
@@ -147,7 +153,10 @@ export async function mineTasks(
   return { tasks, dropped };
 }
 
-/** The tests at the base with the test patch, then again with the fix too, in one fresh sandbox. */
+/**
+ * The tests at the base with the test patch (twice, with the install command first), then with the
+ * fix too, in one fresh sandbox.
+ */
 async function testTwice(
   deps: MineDeps,
   base: string,
@@ -168,13 +177,22 @@ async function testTwice(
     } catch (err) {
       return { error: `the test changes do not apply at the base: ${text(err, deps)}` };
     }
-    const test =
-      deps.testCommand ??
-      (await detectTestCommand((path) => readFile(join(dir, path), 'utf8').catch(() => undefined)))?.test;
+    const test = deps.testCommand
+      ? { test: deps.testCommand, install: undefined }
+      : await detectTestCommand((path) => readFile(join(dir, path), 'utf8').catch(() => undefined));
     if (!test) return { error: 'no test command could be detected (pass --test-command)' };
-    const before = await runTests(sandbox, { test, signal: deps.signal });
+    const before = await runTests(sandbox, { test: test.test, install: test.install, signal: deps.signal });
+    if (before.installFailed)
+      return { error: `the install command \`${test.install}\` fails at the base (exit ${before.exitCode})` };
+    // Run again: a candidate whose failures change from run to run has no reliable FAIL_TO_PASS.
+    const again = await runTests(sandbox, { test: test.test, signal: deps.signal });
+    const names = (r: TestReport) => [...r.failedTests].sort().join('\n');
+    if (again.passed !== before.passed || names(again) !== names(before))
+      return {
+        error: `the tests are not reproducible: two runs at the base with the test changes disagree (${before.failedTests.length} then ${again.failedTests.length} failing)`,
+      };
     await applyPatch(dir, goldPatch, join(scratch, 'fix.patch'), deps.signal);
-    const after = await runTests(sandbox, { test, signal: deps.signal });
+    const after = await runTests(sandbox, { test: test.test, signal: deps.signal });
     return { before, after };
   } finally {
     await sandbox.release();

@@ -14,9 +14,12 @@ export function renderTable(report: EvalReport): string {
     'tokens/task',
     's/task',
     'steps',
+    'oracle calls',
     'budget stops',
     'model errors',
     'failovers',
+    'failed runs',
+    'errors',
   ];
   const rows = report.configs.map((c) => [
     c.config,
@@ -27,9 +30,12 @@ export function renderTable(report: EvalReport): string {
     Math.round(c.tokensPerTask).toLocaleString('en-US'),
     c.secondsPerTask.toFixed(1),
     c.stepsPerTask.toFixed(1),
+    String(c.oracleCalls),
     String(c.budgetStops),
     String(c.modelErrors),
     String(c.failovers),
+    String(c.failedRuns),
+    String(c.errors),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
@@ -86,7 +92,7 @@ ${dots}</svg>`;
   const rows = report.configs
     .map(
       (c) =>
-        `<tr><td>${escape(c.config)}</td><td>${c.resolved}/${c.attempts}</td><td>${pct(c.resolveRate)} (${pct(c.interval[0])}–${pct(c.interval[1])})</td><td>${usd(c.costPerTaskUsd, c.costKnown)}</td><td>${usd(c.costPerResolvedUsd, c.costKnown)}</td><td>${Math.round(c.tokensPerTask)}</td><td>${c.secondsPerTask.toFixed(1)}</td><td>${c.budgetStops}</td><td>${c.modelErrors}</td><td>${c.failovers}</td></tr>`,
+        `<tr><td>${escape(c.config)}</td><td>${c.resolved}/${c.attempts}</td><td>${pct(c.resolveRate)} (${pct(c.interval[0])}–${pct(c.interval[1])})</td><td>${usd(c.costPerTaskUsd, c.costKnown)}</td><td>${usd(c.costPerResolvedUsd, c.costKnown)}</td><td>${Math.round(c.tokensPerTask)}</td><td>${c.secondsPerTask.toFixed(1)}</td><td>${c.stepsPerTask.toFixed(1)}</td><td>${c.oracleCalls}</td><td>${c.budgetStops}</td><td>${c.modelErrors}</td><td>${c.failovers}</td><td>${c.failedRuns}</td><td>${c.errors}</td></tr>`,
     )
     .join('\n');
   const tasks = report.tasks
@@ -98,7 +104,7 @@ ${dots}</svg>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>droidworks eval</title>
 <style>body{font:14px system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}svg{max-width:100%;height:auto}</style></head>
 <body><h1>droidworks eval</h1>${svg}
-<table><thead><tr><th>config</th><th>resolved</th><th>rate (95% CI)</th><th>$/task</th><th>$/resolved</th><th>tokens/task</th><th>s/task</th><th>budget stops</th><th>model errors</th><th>failovers</th></tr></thead><tbody>
+<table><thead><tr><th>config</th><th>resolved</th><th>rate (95% CI)</th><th>$/task</th><th>$/resolved</th><th>tokens/task</th><th>s/task</th><th>steps/task</th><th>oracle calls</th><th>budget stops</th><th>model errors</th><th>failovers</th><th>failed runs</th><th>errors</th></tr></thead><tbody>
 ${rows}</tbody></table>
 <h2>Per task</h2><table><thead><tr><th>task</th><th>resolved by</th></tr></thead><tbody>
 ${tasks}</tbody></table></body></html>

@@ -39,6 +39,8 @@ export async function runEval(deps: RunTaskDeps, options: RunEvalOptions): Promi
       deps.signal?.throwIfAborted();
       const w = todo[next++]!;
       const result = await runTask(deps, w.task, w.config, w.repeat);
+      // Cut short by the interruption (a test run killed half-way): not a result, it runs again.
+      deps.signal?.throwIfAborted();
       await options.store.append(result);
       results.set(key(w), result);
       done += 1;

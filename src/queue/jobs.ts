@@ -111,6 +111,11 @@ export const runJobSchema = z.object({
     })
     .optional(),
   exclusive: z.string().optional(),
+  /** The dependency group a `dependency-update` run proposes (`group: none | by-scope`); undefined = `all`. */
+  dependencyGroup: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/i)
+    .optional(),
 });
 export type RunJob = z.infer<typeof runJobSchema>;
 

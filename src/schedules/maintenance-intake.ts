@@ -70,7 +70,7 @@ export function createMaintenanceIntake(d: MaintenanceIntakeDeps) {
       await d.github.createComment(
         issue,
         started.started
-          ? `Started **${workflow}** now (run \`${started.runId}\`); its progress is on the maintenance dashboard issue.`
+          ? `Started **${workflow}** now (${started.runIds.length === 1 ? 'run' : 'runs'} ${started.runIds.map((id) => `\`${id}\``).join(', ')}); its progress is on the maintenance dashboard issue.`
           : `**${workflow}** did not start: ${started.reason}.`,
       );
       outcomes.push(started.started ? { action: 'started', runId: started.runId } : { action: 'replied' });

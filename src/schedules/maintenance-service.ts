@@ -14,13 +14,17 @@ import {
   type ServedRepo,
 } from './desired-schedules.js';
 import type { MaintenanceStore } from './maintenance-store.js';
-import { maintenanceBranch, prLimitReason } from './limits.js';
+import { admitBranches, maintenanceBranch } from './limits.js';
 import { DASHBOARD_LABEL, DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard } from './render-dashboard.js';
 import { planSync, type SyncResult } from './sync-schedules.js';
 import { createHash } from 'node:crypto';
+import { NpmRegistryError } from './npm-registry-client.js';
+import { planNpmUpdates } from './plan-npm-updates.js';
 
 export interface MaintenanceServiceDeps {
-  readonly config: Pick<Config, 'repositories' | 'commandPrefix' | 'queuePrefix'>;
+  readonly config: Pick<Config, 'repositories' | 'commandPrefix' | 'queuePrefix' | 'npmRegistry'> & {
+    readonly sandbox: { readonly egress: Pick<Config['sandbox']['egress'], 'hosts'> };
+  };
   readonly github: GitHubHost;
   readonly repoSetup: (owner: string, repo: string, signal?: AbortSignal) => Promise<RepoSetup>;
   readonly runs: RunQueue;
@@ -34,7 +38,13 @@ export interface MaintenanceServiceDeps {
 }
 
 export type StartOutcome =
-  { readonly started: true; readonly runId: string } | { readonly started: false; readonly reason: string };
+  | {
+      readonly started: true;
+      /** The first run started; {@link runIds} lists every one (one per dependency group). */
+      readonly runId: string;
+      readonly runIds: readonly string[];
+    }
+  | { readonly started: false; readonly reason: string };
 
 /**
  * Scheduled maintenance: which repositories are served, their schedules as BullMQ job schedulers,
@@ -181,6 +191,8 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
   /**
    * Starts `workflow` for `repo` now, unless a limit says it must wait (then the dashboard says so).
    * A run of the same workflow that is still waiting covers this request too (never two queued).
+   * `dependency-update` with `group: none | by-scope` starts one run per group that has updates,
+   * each on its own branch and PR; the PR limits apply per group (a group's open PR is refreshed).
    */
   async function start(
     repo: ServedRepo,
@@ -215,53 +227,125 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
       return refuse(
         `the monthly maintenance cost ceiling ($${config.maintenance.maxCostUsdPerMonth.toFixed(2)}, spent $${spent.toFixed(2)}) is reached; schedules wait until next month`,
       );
-    if (opensPullRequests(definition.steps.map((s) => s.step))) {
-      const open = await d.github.listPullRequests({ owner: repo.owner, repo: repo.name }, { state: 'open' });
-      const reason = prLimitReason({
-        branch: maintenanceBranch(workflow, workflow === 'dependency-update' ? 'all' : undefined),
-        openBranches: open.map((p) => p.headRef),
-        openedToday: await d.store.prsOpenedToday(name, now()),
-        limits: config.limits,
-      });
-      if (reason) return refuse(reason);
+    let groups: readonly (string | undefined)[] = [undefined];
+    if (workflow === 'dependency-update') {
+      const planned = await dependencyGroups(repo, config);
+      if ('problem' in planned) return refuse(planned.problem);
+      groups = planned.groups;
     }
+    const branchOf = (group: string | undefined) =>
+      maintenanceBranch(workflow, dependencyGroupOf(workflow, group));
+    const admission = opensPullRequests(definition.steps.map((s) => s.step))
+      ? admitBranches({
+          branches: groups.map(branchOf),
+          openBranches: (
+            await d.github.listPullRequests({ owner: repo.owner, repo: repo.name }, { state: 'open' })
+          ).map((p) => p.headRef),
+          openedToday: await d.store.prsOpenedToday(name, now()),
+          limits: config.limits,
+        })
+      : { admitted: groups.map(branchOf), waits: [] };
+    const waits = admission.waits.map((w) => {
+      const group = groups.find((g) => branchOf(g) === w.branch);
+      return group ? `group ${group}: ${w.reason}` : w.reason;
+    });
+    const started: string[] = [];
+    let folded: string | undefined;
+    for (const group of groups) {
+      const branch = branchOf(group);
+      if (!admission.admitted.includes(branch)) continue;
+      const queued = await enqueueRun(repo, workflow, group, branch, trigger, requestedBy, delaySec);
+      if ('runId' in queued) started.push(queued.runId);
+      else folded = queued.reason;
+    }
+    if (started.length === 0 && waits.length > 0) return refuse(waits.join('; '));
+    await d.store.setWaiting(name, workflow, waits.length > 0 ? waits.join('; ') : undefined);
+    if (started.length === 0) {
+      await record('folded');
+      return { started: false, reason: folded ?? 'a run of this workflow is already waiting to start' };
+    }
+    await record('started', started[0]);
+    await refreshDashboard(repo, true);
+    return { started: true, runId: started[0]!, runIds: started };
+  }
+
+  /** Queues one run (of one dependency group), unless one of the same is waiting or running. */
+  async function enqueueRun(
+    repo: ServedRepo,
+    workflow: string,
+    group: string | undefined,
+    branch: string,
+    trigger: NonNullable<RunJob['maintenance']>,
+    requestedBy: string,
+    delaySec: number,
+  ): Promise<{ runId: string } | { reason: string }> {
     const issueNumber = await ensureDashboard(repo);
-    const key = schedulerIdFor(repo, workflow);
+    const key = `${schedulerIdFor(repo, workflow)}${group ? `/${group}` : ''}`;
     const slots = [`maint@${key}#a`, `maint@${key}#b`];
     const states = await Promise.all(slots.map((s) => d.runs.stateOf(s)));
     if (
       states.some(
         (s) => s === 'waiting' || s === 'delayed' || s === 'prioritized' || s === 'waiting-children',
       )
-    ) {
-      await record('folded');
-      return { started: false, reason: 'a run of this workflow is already waiting to start' };
-    }
+    )
+      return { reason: 'a run of this workflow is already waiting to start' };
     const free = slots[states.findIndex((s) => s === 'unknown' || s === 'completed' || s === 'failed')];
-    if (!free) return { started: false, reason: 'a run of this workflow is already running' };
+    if (!free) return { reason: 'a run of this workflow is already running' };
     const origin = `${trigger.trigger}:${key}:${trigger.tickAt ?? now()}`;
     const runId = `maint-${workflow.slice(0, 24)}-${createHash('sha256').update(origin).digest('hex').slice(0, 10)}`;
     const data: RunJob = {
       runId,
       workflow,
       repo: { owner: repo.owner, name: repo.name },
-      subject: { type: 'issue', number: issueNumber, title: `${workflow} (scheduled maintenance)` },
+      subject: {
+        type: 'issue',
+        number: issueNumber,
+        title: `${workflow}${group ? ` (${group})` : ''} (scheduled maintenance)`,
+      },
       requestedBy,
-      // Dependency updates are grouped; this release proposes the `all` group.
-      branch: maintenanceBranch(workflow, workflow === 'dependency-update' ? 'all' : undefined),
+      branch,
       queuedAt: now(),
       maintenance: trigger,
       exclusive: key,
+      ...(group ? { dependencyGroup: group } : {}),
     };
-    await d.store.setWaiting(name, workflow, undefined);
     const result = await d.runs.enqueue(data, { jobId: free, delayMs: delaySec * 1000 });
-    await record(result.added ? 'started' : 'folded', result.runId);
     log.info(
-      { repo: name, workflow, runId, added: result.added, trigger: trigger.trigger },
+      { repo: full(repo), workflow, group, runId, added: result.added, trigger: trigger.trigger },
       'maintenance run queued',
     );
-    await refreshDashboard(repo, true);
-    return { started: true, runId: result.runId };
+    return result.added ? { runId: result.runId } : { reason: 'a run of this workflow is already queued' };
+  }
+
+  /**
+   * The dependency groups that have updates now (`group: none | by-scope`), read from the default
+   * branch's package.json and the registry; `[undefined]` (one run, the `all` group) otherwise.
+   */
+  async function dependencyGroups(
+    repo: ServedRepo,
+    config: typeof DEFAULT_REPO_CONFIG,
+  ): Promise<{ groups: readonly (string | undefined)[] } | { problem: string }> {
+    const policy = config.maintenance['dependency-update'];
+    if (!policy || policy.group === 'all') return { groups: [undefined] };
+    const file = await d.github.getFileAtDefaultBranch(
+      { owner: repo.owner, repo: repo.name },
+      'package.json',
+    );
+    if (!file) return { groups: [undefined] };
+    try {
+      const updates = await planNpmUpdates({
+        packageJson: file.content,
+        registry: d.config.npmRegistry,
+        pins: d.config.sandbox.egress.hosts,
+        policy,
+      });
+      const groups = [...new Set(updates.map((u) => u.group))];
+      return { groups: groups.length > 0 ? groups : [undefined] };
+    } catch (err) {
+      if (!(err instanceof NpmRegistryError)) throw err;
+      log.warn({ repo: full(repo), err }, 'could not plan the dependency groups');
+      return { problem: `the dependency groups could not be planned: ${err.message}` };
+    }
   }
 
   /** One tick of a schedule: a run unless the workflow is gone (then the scheduler goes too). */
@@ -317,6 +401,11 @@ async function inBatches<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, lane));
+}
+
+/** A dependency-update run's group (`all` when the policy does not group); none for other workflows. */
+function dependencyGroupOf(workflow: string, group: string | undefined): string | undefined {
+  return workflow === 'dependency-update' ? (group ?? 'all') : undefined;
 }
 
 function opensPullRequests(steps: readonly string[]): boolean {

@@ -4,8 +4,10 @@ import semver from 'semver';
 export interface PackageMetadata {
   readonly name: string;
   readonly versions: readonly string[];
-  /** Release notes or repository link, when the registry has one. */
+  /** The package's home page, when the registry has one. */
   readonly homepage?: string;
+  /** The package's source repository (`repository.url`, e.g. `git+https://github.com/o/r.git`). */
+  readonly repository?: string;
   readonly deprecated?: readonly string[];
 }
 
@@ -20,6 +22,7 @@ export interface DependencyUpdate {
   readonly toVersion: string;
   readonly type: 'patch' | 'minor' | 'major';
   readonly group: string;
+  /** Where the release notes are: {@link releaseNotesUrl}. */
   readonly notes?: string;
 }
 
@@ -67,6 +70,7 @@ export function planDependencyUpdates(
     if (!best) continue;
     const diff = semver.diff(current.version, best);
     const type = diff === 'major' ? 'major' : diff === 'minor' ? 'minor' : 'patch';
+    const notes = releaseNotesUrl(meta);
     out.push({
       name,
       from: range,
@@ -74,13 +78,14 @@ export function planDependencyUpdates(
       fromVersion: current.version,
       toVersion: best,
       type,
-      group:
+      group: groupSlug(
         policy.group === 'all'
           ? 'all'
           : policy.group === 'none'
             ? name.replace(/[@/]/g, '-').replace(/^-/, '')
             : (/^(@[^/]+)\//.exec(name)?.[1]?.slice(1) ?? 'unscoped'),
-      ...(meta.homepage ? { notes: meta.homepage } : {}),
+      ),
+      ...(notes ? { notes } : {}),
     });
   }
   return out.sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
@@ -96,4 +101,42 @@ export function renderUpdateTable(updates: readonly DependencyUpdate[]): string 
         `| \`${u.name}\` | \`${u.from}\` → \`${u.to}\` | ${u.type} | ${u.notes ? `[notes](${u.notes})` : '—'} |`,
     ),
   ].join('\n');
+}
+
+/**
+ * Where a package's release notes are: its GitHub repository's releases page when the registry
+ * names a GitHub repository (`git+https://github.com/o/r.git`, `github:o/r`, `o/r`), else its home
+ * page; undefined when the registry has neither. Pure.
+ */
+export function releaseNotesUrl(meta: Pick<PackageMetadata, 'homepage' | 'repository'>): string | undefined {
+  const repo = meta.repository?.trim();
+  if (repo) {
+    const gh =
+      /^(?:git\+)?(?:https?|git|ssh):\/\/(?:[^@/]+@)?github\.com[/:]([^/]+)\/([^/#]+?)(?:\.git)?(?:[/#].*)?$/.exec(
+        repo,
+      ) ??
+      /^(?:git@)github\.com:([^/]+)\/([^/#]+?)(?:\.git)?$/.exec(repo) ??
+      /^(?:github:)?([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repo);
+    if (gh) return `https://github.com/${gh[1]}/${gh[2]}/releases`;
+  }
+  const home = meta.homepage?.trim();
+  return home && /^https?:\/\//.test(home) ? home : undefined;
+}
+
+/** The groups of a plan, in order, each with its updates. Pure. */
+export function groupUpdates(updates: readonly DependencyUpdate[]): Map<string, DependencyUpdate[]> {
+  const out = new Map<string, DependencyUpdate[]>();
+  for (const u of updates) out.set(u.group, [...(out.get(u.group) ?? []), u]);
+  return out;
+}
+
+/** A group name fit for a branch (`droid/maintenance/dependency-update-<group>`) and a job. Pure. */
+function groupSlug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'unnamed'
+  );
 }

@@ -8,7 +8,7 @@ import {
   schedulerIdFor,
   type DesiredSchedule,
 } from './desired-schedules.js';
-import { maintenanceBranch, prLimitReason } from './limits.js';
+import { admitBranches, maintenanceBranch, prLimitReason } from './limits.js';
 import { nextRunText, renderDashboard, tickedWorkflows } from './render-dashboard.js';
 import { planSync } from './sync-schedules.js';
 import { decideStale } from './decide-stale.js';
@@ -175,10 +175,54 @@ describe('prLimitReason', () => {
     ['open limit', ['droid/maintenance/y', 'droid/maintenance/z'], 0, /limits\.openPrs: 2/],
     ['daily limit', ['droid/maintenance/y'], 1, /limits\.prsPerDay: 1/],
     ['human PRs do not count', ['feature/a', 'feature/b'], 0, undefined],
+    [
+      'another group of the workflow does not count as its own',
+      ['droid/maintenance/x-a', 'droid/maintenance/y'],
+      0,
+      /limits\.openPrs: 2/,
+    ],
   ])('%s', (_name, openBranches, openedToday, expected) => {
     const reason = prLimitReason({ branch: maintenanceBranch('x'), openBranches, openedToday, limits });
     if (expected === undefined) expect(reason).toBeUndefined();
     else expect(reason).toMatch(expected);
+  });
+});
+
+describe('admitBranches (one PR per dependency group)', () => {
+  const g = (group: string) => maintenanceBranch('dependency-update', group);
+  it.each([
+    ['room for both', { openPrs: 5, prsPerDay: 5 }, [], 0, [g('a'), g('b')], []],
+    ['one tick never passes prsPerDay', { openPrs: 5, prsPerDay: 1 }, [], 0, [g('a')], [g('b')]],
+    ['nor openPrs', { openPrs: 2, prsPerDay: 9 }, ['droid/maintenance/other'], 0, [g('a')], [g('b')]],
+    [
+      'an open group PR is refreshed whatever the limits',
+      { openPrs: 1, prsPerDay: 0 },
+      [g('b')],
+      3,
+      [g('b')],
+      [g('a')],
+    ],
+  ] as const)('%s', (_name, limits, open, openedToday, admitted, waiting) => {
+    const result = admitBranches({ branches: [g('a'), g('b')], openBranches: open, openedToday, limits });
+    expect(result.admitted).toEqual(admitted);
+    expect(result.waits.map((w) => w.branch)).toEqual(waiting);
+  });
+});
+
+describe('dependency group names', () => {
+  it('are fit for a branch and a job, whatever the package name', () => {
+    const meta = new Map([['@Weird/Pkg!name', { name: '@Weird/Pkg!name', versions: ['1.0.0', '1.0.1'] }]]);
+    const [none] = planDependencyUpdates({ '@Weird/Pkg!name': '^1.0.0' }, meta, {
+      update: 'patch',
+      group: 'none',
+      ignore: [],
+    });
+    const [scope] = planDependencyUpdates({ '@Weird/Pkg!name': '^1.0.0' }, meta, {
+      update: 'patch',
+      group: 'by-scope',
+      ignore: [],
+    });
+    expect([none?.group, scope?.group]).toEqual(['weird-pkg-name', 'weird']);
   });
 });
 

@@ -1,7 +1,29 @@
+import type { RepoConfig } from '../config/repo-config.js';
 import type { RunContext } from '../engine/run-context.js';
 import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
-import type { CommandResult } from '../sandbox/types.js';
+import type { AcquireOptions, CommandResult } from '../sandbox/types.js';
 import { droidBranch } from '../workspace/branch-name.js';
+
+/** What a run asks of its sandbox: the repository's image, service sidecars and network allowlist. */
+export function sandboxRequestFor(
+  repoConfig: RepoConfig,
+  runId: string,
+  signal: AbortSignal,
+): AcquireOptions {
+  return {
+    runId,
+    image: repoConfig.image,
+    services: repoConfig.services.map((s) => ({
+      name: s.name,
+      image: s.image,
+      env: s.env,
+      command: s.command,
+      health: s.health,
+    })),
+    networkAllowlist: repoConfig.network.allow,
+    signal,
+  };
+}
 
 /**
  * Reads the issue thread, starts the run's sandbox (with the repository's service sidecars) and
@@ -32,19 +54,7 @@ export const checkout: StepImpl<RunContext> = {
     const mine = (id: string): boolean => id !== ctx.runId;
     await services.sandboxes.sweep(mine, ctx.signal);
     await services.workspaces.sweep(mine, ctx.signal);
-    state.sandbox = await services.sandboxes.acquire({
-      runId: ctx.runId,
-      image: repoConfig.image,
-      services: repoConfig.services.map((s) => ({
-        name: s.name,
-        image: s.image,
-        env: s.env,
-        command: s.command,
-        health: s.health,
-      })),
-      networkAllowlist: repoConfig.network.allow,
-      signal: ctx.signal,
-    });
+    state.sandbox = await services.sandboxes.acquire(sandboxRequestFor(repoConfig, ctx.runId, ctx.signal));
     // A command or review on a pull request works on that PR's own branch.
     let branch = job.branch;
     if (!branch && job.subject.type === 'pull')

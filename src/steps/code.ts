@@ -6,13 +6,18 @@ import { runBudgets } from './run-budgets.js';
 /**
  * The coder role's tool loop in the run's sandbox. Later rounds get the failing tests or the
  * review findings as feedback. Budgets are the run's remaining budgets, so rounds cannot leak.
+ *
+ * Options (`with:`): `fixOnly: true` runs only when a later step sent feedback back (a breakage to
+ * fix; otherwise the step is skipped), `maxSteps: n` lowers the agent's step budget for each round.
  */
 export const code: StepImpl<RunContext> = {
   async run(ctx, step) {
     const { state, job } = ctx;
     if (!state.workspace || !state.sandbox || !state.issue)
       throw new Error('code needs the checkout step first');
+    if (step.options.fixOnly === true && !state.feedback) return undefined;
     const budgets = runBudgets(ctx);
+    const maxSteps = step.options.maxSteps;
     if (budgets.exhausted)
       throw new StepFailedError('code', `the run's ${budgets.exhausted} budget is used up`);
     state.codeRounds += 1;
@@ -36,7 +41,10 @@ export const code: StepImpl<RunContext> = {
       executor: state.sandbox,
       models: ctx.services.models,
       role: (step.options.role as 'coder' | undefined) ?? 'coder',
-      budgets: budgets.remaining,
+      budgets:
+        typeof maxSteps === 'number' && maxSteps > 0
+          ? { ...budgets.remaining, maxSteps: Math.min(budgets.remaining.maxSteps, maxSteps) }
+          : budgets.remaining,
       instructions: ctx.repoConfig.instructions,
       sink: ctx.sink,
       signal: ctx.signal,

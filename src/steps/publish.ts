@@ -93,10 +93,18 @@ function pullRequestBody(ctx: RunContext, files: string[], summary: string, fail
     failing ? '> ⚠️ The tests still fail; this draft shows the attempt and the failure report.\n' : '',
     '## Summary',
     summary || '_The agent gave no summary._',
+    // A maintenance step wrote the summary; the coder's attempt (e.g. fixing a breakage) is its own part.
+    job.maintenance && state.summary && state.agent?.summary
+      ? `## Changes by the coder\n${redact(state.agent.summary, ctx.services.secrets)}`
+      : '',
     state.plan?.length ? `## Plan\n${state.plan.map((p) => `- [x] ${p}`).join('\n')}` : '',
     tests
       ? `## Tests\n\`${tests.command}\`: ${tests.passed ? 'passing' : 'failing'} (round ${tests.round}, ${(tests.durationMs / 1000).toFixed(1)} s)${tests.failedTests.length ? `\nFailing: ${tests.failedTests.map((t) => `\`${t}\``).join(', ')}` : ''}`
       : '## Tests\nNo test command was found.',
+    // A maintenance draft shows the failure itself: no one asked for this PR, so the reviewer starts here.
+    failing && job.maintenance && tests
+      ? `## Failure\n\`\`\`\n${failureTail(ctx, tests.output)}\n\`\`\``
+      : '',
     `## Files changed\n${files.map((f) => `- \`${f}\``).join('\n') || '_none_'}`,
     `<sub>droidworks run \`${ctx.runId}\` · ${state.tokens.toLocaleString('en-US')} tokens · ${cost} · requested by @${job.requestedBy}</sub>`,
     '',
@@ -106,4 +114,15 @@ function pullRequestBody(ctx: RunContext, files: string[], summary: string, fail
   ]
     .filter(Boolean)
     .join('\n\n');
+}
+
+/** The last lines of a failing test run, redacted, fenced safely. */
+function failureTail(ctx: RunContext, output: string): string {
+  return redact(output, ctx.services.secrets)
+    .trimEnd()
+    .split('\n')
+    .slice(-40)
+    .join('\n')
+    .slice(-4000)
+    .replace(/`{3,}/g, '`‵`');
 }

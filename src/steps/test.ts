@@ -7,10 +7,11 @@ import { join } from 'node:path';
 
 /**
  * Runs the repository's tests in the sandbox. On failure, and while rounds remain, the failing
- * output goes back to the coder (`goto: code`).
+ * output goes back to the coder (`goto: code`). Rounds are `.droidworks.yml` `testRounds`, lowered
+ * by the step's `with: { rounds: n }` (dependency-update: one fix attempt).
  */
 export const test: StepImpl<RunContext> = {
-  async run(ctx) {
+  async run(ctx, step) {
     const { state, repoConfig } = ctx;
     if (!state.workspace || !state.sandbox) throw new Error('test needs the checkout step first');
     const dir = state.workspace.dir;
@@ -47,7 +48,11 @@ export const test: StepImpl<RunContext> = {
       durationMs: report.durationMs,
     });
     await ctx.progress(true);
-    if (report.passed || round >= repoConfig.testRounds) return undefined;
+    const rounds = Math.min(
+      repoConfig.testRounds,
+      typeof step.options.rounds === 'number' ? step.options.rounds : Infinity,
+    );
+    if (report.passed || round >= rounds) return undefined;
     state.feedback = [
       `The tests failed (\`${detected.test}\`, exit code ${report.exitCode}${report.timedOut ? ', timed out' : ''}).`,
       report.failedTests.length ? `Failing: ${report.failedTests.join(', ')}` : '',

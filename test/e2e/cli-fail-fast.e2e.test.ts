@@ -185,6 +185,7 @@ describe('the CLI fails fast with one message', () => {
         ...working(),
         REDIS_URL: `redis://127.0.0.1:${closedPort}`,
         DROIDWORKS_MODEL_CODER: 'gpt-5',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closedPort}`,
       }),
     });
     expect(result.code).toBe(1);
@@ -196,10 +197,14 @@ describe('the CLI fails fast with one message', () => {
       '✓ webhook secret',
       '✓ sandbox',
       '✓ models',
+      '✗ traces',
     ]);
     expect(result.stdout).toContain('DROIDWORKS_MODEL_CODER: entry "gpt-5" is not provider:model');
     expect(result.stdout).toContain(`Cannot reach Redis at 127.0.0.1:${closedPort} (REDIS_URL)`);
     expect(result.stdout).toContain('authenticated as operator (token)');
+    expect(result.stdout).toContain(
+      `collector at http://127.0.0.1:${closedPort}/v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT) cannot be reached (ECONNREFUSED)`,
+    );
     expect(result.stdout).not.toContain('setup.sh');
     expect(result.stdout + result.stderr).not.toContain('Unhandled error event');
   });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startDeployTarget, type DeployTarget } from '../../src/demo/deploy-target.js';
-import { startStack, type Stack } from '../../src/demo/start-stack.js';
+import { startStack, type Stack } from '../../src/cli/start-stack.js';
 import { createLogger } from '../../src/util/logger.js';
 import { describeDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait-for.js';

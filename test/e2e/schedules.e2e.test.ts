@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, expect, inject, it } from 'vitest';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { MaintenanceStore, type TickRecord } from '../../src/schedules/maintenance-store.js';
@@ -7,13 +9,46 @@ import type { RunningWorker } from '../../src/cli/serve-worker.js';
 import { describeDocker } from '../support/docker.js';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { fakeReply } from '../support/fake-model-server.js';
-import { scriptedHandler } from '../support/scripted-model.js';
+import { assistantTurns, scriptedHandler, systemOf } from '../support/scripted-model.js';
+import { scriptedRoleOf } from '../../src/demo/scripted-turns.js';
 import { waitFor } from '../support/wait-for.js';
 import { startNpmRegistry, type LocalNpmRegistry } from '../support/npm-registry.js';
 import { createScheduleStore } from '../../src/queue/job-schedulers.js';
 import { editIssueBody, pushFiles, setIssueTimes } from '../../src/forge/maintenance-test-api.js';
 
 const redisUrl = inject('redisUrl');
+const docker = promisify(execFile);
+
+/**
+ * A local npm registry the run's sandboxes reach too: it listens on every address, a Docker network
+ * of its own is the egress network, and the name `registry.test` is pinned to that network's
+ * gateway (this machine). `DROIDWORKS_NPM_REGISTRY` names it; the host follows the same pin.
+ */
+async function sandboxRegistry(): Promise<{
+  registry: LocalNpmRegistry;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}> {
+  const registry = await startNpmRegistry('0.0.0.0');
+  const network = `dw-egress-sched-${process.pid}-${Date.now().toString(36)}`;
+  await docker('docker', ['network', 'create', network]);
+  const gateway = (
+    await docker('docker', ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', network])
+  ).stdout.trim();
+  return {
+    registry,
+    env: {
+      DROIDWORKS_NPM_REGISTRY: `http://registry.test:${registry.port}`,
+      DROIDWORKS_EGRESS_NETWORK: network,
+      DROIDWORKS_EGRESS_HOSTS: `registry.test=${gateway}`,
+    },
+    async close() {
+      await registry.close();
+      await docker('docker', ['network', 'rm', network]).catch(() => undefined);
+    },
+  };
+}
+
 const REPO = `${SAMPLE_REPO.owner}/${SAMPLE_REPO.name}`;
 const BRANCH = 'droid/maintenance/changelog';
 
@@ -323,15 +358,16 @@ describeDocker('scheduled maintenance', () => {
     expect(stack.forge.issue(REPO, report.number).body).toContain('`sometimes passes`');
   });
 
-  it('dependency update against a local registry: one PR with the table, nothing new → no commit, a new version → the same PR refreshed', async () => {
-    const registry: LocalNpmRegistry = await startNpmRegistry();
+  it('dependency update against a local registry: npm in the sandbox updates the lock file, one PR with the table, nothing new → no commit, a new version → the same PR refreshed', async () => {
+    const local = await sandboxRegistry();
+    const { registry } = local;
     try {
-      registry.publish('left-pad', '1.0.0', { homepage: 'https://example.test/left-pad/releases' });
+      registry.publish('left-pad', '1.0.0', { repository: 'git+https://github.com/left-pad/left-pad.git' });
       registry.publish('left-pad', '1.1.0');
       registry.publish('left-pad', '2.0.0'); // major: outside `update: minor`
       e2e = await startE2E(redisUrl, {
         noWorker: true,
-        env: { DROIDWORKS_REPOSITORIES: REPO, DROIDWORKS_NPM_REGISTRY: registry.url },
+        env: { DROIDWORKS_REPOSITORIES: REPO, ...local.env },
       });
       const { stack } = e2e;
       const calc = (await stack.forge.readFile(REPO, 'calc.js', 'main'))!.replace('a - b', 'a + b');
@@ -343,6 +379,12 @@ describeDocker('scheduled maintenance', () => {
         files: {
           'calc.js': calc,
           'package.json': JSON.stringify({ ...pkg, dependencies: { 'left-pad': '^1.0.0' } }, null, 2) + '\n',
+          'package-lock.json': registry.lockFile(
+            local.env.DROIDWORKS_NPM_REGISTRY!,
+            { 'left-pad': '1.0.0' },
+            { 'left-pad': '^1.0.0' },
+          ),
+          '.gitignore': 'node_modules/\n',
           '.droidworks.yml':
             'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1", update: minor, group: all }\n',
         },
@@ -359,9 +401,17 @@ describeDocker('scheduled maintenance', () => {
         180_000,
       );
       expect(pr.body).toContain(
-        '| `left-pad` | `^1.0.0` → `^1.1.0` | minor | [notes](https://example.test/left-pad/releases) |',
+        '| `left-pad` | `^1.0.0` → `^1.1.0` | minor | [notes](https://github.com/left-pad/left-pad/releases) |',
       );
       expect(await stack.forge.readFile(REPO, 'package.json', branch)).toContain('"left-pad": "^1.1.0"');
+      // npm ran in the sandbox, through its egress proxy to the registry: the lock file has the new version.
+      const lock = JSON.parse((await stack.forge.readFile(REPO, 'package-lock.json', branch))!) as {
+        packages: Record<string, { version?: string; resolved?: string }>;
+      };
+      expect(lock.packages['node_modules/left-pad']?.version).toBe('1.1.0');
+      expect(lock.packages['node_modules/left-pad']?.resolved).toContain('registry.test');
+      expect(registry.downloads).toContain('left-pad@1.1.0');
+      expect(await stack.forge.readFile(REPO, 'node_modules/left-pad/package.json', branch)).toBeNull();
       const firstHead = pr.pull.headSha;
       const runs = async () => (await ticksOf('dependency-update')).filter((t) => t.outcome === 'started');
       const finished = (n: number) => async () => {
@@ -393,10 +443,137 @@ describeDocker('scheduled maintenance', () => {
         180_000,
       );
       expect(await stack.forge.readFile(REPO, 'package.json', branch)).toContain('"left-pad": "^1.2.0"');
+      expect(await stack.forge.readFile(REPO, 'package-lock.json', branch)).toContain('"version": "1.2.0"');
       expect(stack.forge.pulls(REPO).filter((p) => p.pull.headRef === branch)).toHaveLength(1);
       expect(registry.requests).toContain('left-pad');
     } finally {
-      await registry.close();
+      await local.close();
+    }
+  });
+
+  it('group: none → one PR per package; a bump that breaks the tests gets one coder attempt: fixed → a normal PR, not fixed → a draft naming the failing test', async () => {
+    const local = await sandboxRegistry();
+    const { registry } = local;
+    try {
+      // 1.1.0 renames answer() to getAnswer(): a breaking change in a minor release.
+      for (const name of ['tiny-a', 'tiny-b']) {
+        registry.publish(name, '1.0.0', { files: { 'index.js': 'exports.answer = () => 42;\n' } });
+        registry.publish(name, '1.1.0', {
+          files: { 'index.js': 'exports.getAnswer = () => 42;\n' },
+          homepage: `https://example.test/${name}`,
+        });
+      }
+      e2e = await startE2E(redisUrl, {
+        noWorker: true,
+        env: { DROIDWORKS_REPOSITORIES: REPO, ...local.env },
+      });
+      const { stack } = e2e;
+      // The coder fixes tiny-a's breakage and gives up on tiny-b's.
+      e2e.model.setHandler(
+        scriptedHandler((request, role, turn) => {
+          if (role !== 'coder') return undefined;
+          const text = JSON.stringify(request.body);
+          if (text.includes('(tiny-a)') && turn === 0)
+            return fakeReply.tool('bash', {
+              command:
+                "sed -i \"s/require('tiny-a').answer()/require('tiny-a').getAnswer()/\" answers.js && echo ok",
+            });
+          if (text.includes('(tiny-a)'))
+            return fakeReply.tool('finish', {
+              summary: 'tiny-a 1.1 renamed answer() to getAnswer(); answers.js follows.',
+            });
+          if (text.includes('(tiny-b)'))
+            return fakeReply.tool('finish', { summary: 'I could not fix this one.' });
+          return undefined;
+        }),
+      );
+      const calc = (await stack.forge.readFile(REPO, 'calc.js', 'main'))!.replace('a - b', 'a + b');
+      const pkg = JSON.parse((await stack.forge.readFile(REPO, 'package.json', 'main'))!) as Record<
+        string,
+        unknown
+      >;
+      const deps = { 'tiny-a': '^1.0.0', 'tiny-b': '^1.0.0' };
+      await stack.forge.commit(REPO, {
+        files: {
+          'calc.js': calc,
+          'package.json': JSON.stringify({ ...pkg, dependencies: deps }, null, 2) + '\n',
+          // Both pinned at 1.0.0: the other group's package stays there (npm keeps what the lock says).
+          'package-lock.json': registry.lockFile(
+            local.env.DROIDWORKS_NPM_REGISTRY!,
+            { 'tiny-a': '1.0.0', 'tiny-b': '1.0.0' },
+            deps,
+          ),
+          '.gitignore': 'node_modules/\n',
+          'answers.js':
+            "module.exports = { a: () => require('tiny-a').answer(), b: () => require('tiny-b').answer() };\n",
+          'answers.test.js': [
+            "const test = require('node:test');",
+            "const assert = require('node:assert');",
+            "const answers = require('./answers.js');",
+            "test('tiny-a answers', () => assert.strictEqual(answers.a(), 42));",
+            "test('tiny-b answers', () => assert.strictEqual(answers.b(), 42));",
+            '',
+          ].join('\n'),
+          '.droidworks.yml':
+            'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1", group: none }\n',
+        },
+        message: 'two dependencies',
+      });
+      await stack.startWorker();
+      const issue = stack.forge.createIssue(REPO, { title: 'deps', as: 'alice' });
+      stack.forge.comment(REPO, issue.number, '/droid run dependency-update', 'alice');
+      const prOf = (group: string) =>
+        stack.forge
+          .pulls(REPO)
+          .find((p) => p.pull.headRef === `droid/maintenance/dependency-update-${group}`);
+      const [a, b] = await waitFor(
+        'one PR per group',
+        () => {
+          const both = [prOf('tiny-a'), prOf('tiny-b')];
+          return both.every(Boolean) ? (both as NonNullable<(typeof both)[number]>[]) : undefined;
+        },
+        300_000,
+      );
+      // tiny-a: fixed by the coder, tests pass, a normal PR with the table and the fix.
+      expect(a!.pull.draft).toBe(false);
+      expect(a!.body).toContain(
+        '| `tiny-a` | `^1.0.0` → `^1.1.0` | minor | [notes](https://example.test/tiny-a) |',
+      );
+      expect(a!.body).not.toContain('tiny-b');
+      expect(a!.body).toContain('renamed answer() to getAnswer()');
+      const branchA = 'droid/maintenance/dependency-update-tiny-a';
+      expect(await stack.forge.readFile(REPO, 'answers.js', branchA)).toContain(
+        "require('tiny-a').getAnswer()",
+      );
+      expect(await stack.forge.readFile(REPO, 'package.json', branchA)).toContain('"tiny-b": "^1.0.0"');
+      // tiny-b: the attempt did not fix it, a draft naming the failing test.
+      expect(b!.pull.draft).toBe(true);
+      expect(b!.body).toContain('| `tiny-b` | `^1.0.0` → `^1.1.0` | minor |');
+      expect(b!.body).toContain('`tiny-b answers`');
+      expect(b!.body).not.toContain('`tiny-a answers`');
+      expect(b!.body).toContain('## Failure');
+      expect(b!.body).toContain('answer is not a function'); // the failure itself
+      // One fix attempt per group: the coder was asked about each breakage in one conversation.
+      const coderFirstTurns = e2e.model.requests.filter(
+        (r) => scriptedRoleOf(systemOf(r)) === 'coder' && assistantTurns(r) === 0,
+      );
+      expect(
+        coderFirstTurns.map((r) => (JSON.stringify(r.body).includes('(tiny-a)') ? 'a' : 'b')).sort(),
+      ).toEqual(['a', 'b']);
+      expect(stack.forge.pulls(REPO)).toHaveLength(2);
+      // The dashboard line: the last run (id, outcome, cost, its PR).
+      const line = await waitFor(
+        'the dashboard to show the last run',
+        () =>
+          /\*\*dependency-update\*\* \(`0 6 \* \* 1`\)\n {2}- last run: `maint-dependency-update-[0-9a-f]{10}` (\w+), \$\d+\.\d{2}, PR #(\d+)/.exec(
+            issuesOf(stack).find((i) => i.labels.includes(DASHBOARD_LABEL))?.body ?? '',
+          ) ?? undefined,
+        60_000,
+      );
+      expect(line[1]).toBe('succeeded');
+      expect([a!.number, b!.number]).toContain(Number(line[2]));
+    } finally {
+      await local.close();
     }
   });
 

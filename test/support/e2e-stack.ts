@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
-import { startStack, type Stack } from '../../src/demo/start-stack.js';
+import { startStack, type Stack } from '../../src/cli/start-stack.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startFakeModelServer, type FakeModelServer } from './fake-model-server.js';
 import { scriptedHandler } from './scripted-model.js';

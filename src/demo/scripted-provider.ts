@@ -1,5 +1,5 @@
-import { scriptedRoleOf, scriptedTurn } from '../demo/scripted-turns.js';
-import type { ModelProvider, ModelRequest, ModelResponse } from './types.js';
+import { scriptedRoleOf, scriptedTurn } from './scripted-turns.js';
+import type { ModelProvider, ModelRequest, ModelResponse } from '../models/types.js';
 
 /**
  * A provider that plays the demo's scripted turns in-process (no network, no key), for

@@ -2,9 +2,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createContext } from '../cli/context.js';
-import { serveGateway, type RunningGateway } from '../cli/serve-gateway.js';
-import { serveWorker, type RunningWorker } from '../cli/serve-worker.js';
+import { createContext } from './context.js';
+import { serveGateway, type RunningGateway } from './serve-gateway.js';
+import { serveWorker, type RunningWorker } from './serve-worker.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import type { RunServices } from '../engine/run-context.js';
 import { startForge, type Forge } from '../forge/start-forge.js';
@@ -12,7 +12,7 @@ import type { ModelRouter } from '../models/router.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../queue/embedded-redis.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
-import { SAMPLE_REPO } from './sample-repo.js';
+import { SAMPLE_REPO } from '../demo/sample-repo.js';
 
 export interface StackOptions {
   readonly logger: Logger;
@@ -104,6 +104,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...o.env,
     };
     const config = loadConfig(env, { require: ['gateway', 'worker'] });
+    const tracing = config.tracing.url
+      ? (await import('../telemetry/start-tracing.js')).startTracing(config.tracing, o.logger)
+      : undefined;
+    if (tracing) closers.push(() => tracing.shutdown());
 
     let services: RunServices | undefined;
     const startWorker = async (): Promise<RunningWorker> => {
@@ -115,6 +119,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         redisUrl,
         redis,
         lockDurationMs: o.lockDurationMs,
+        tracer: tracing?.tracer,
       });
       let closed = false;
       const handle = {
@@ -129,7 +134,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       return handle;
     };
     if (!o.noWorker) await startWorker();
-    const gateway = await serveGateway({ config, redisUrl, logger: o.logger });
+    const gateway = await serveGateway({ config, redisUrl, logger: o.logger, tracer: tracing?.tracer });
     closers.push(() => gateway.close());
     forge.webhooks.configure({ url: `${gateway.url}/webhooks/github`, secret });
 
