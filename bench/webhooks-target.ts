@@ -32,8 +32,10 @@ import { createLogger, type Logger } from '../src/util/logger.js';
 export const BENCH_SECRET = 'bench-webhook-secret';
 export const BENCH_PREFIX = 'bench';
 export const WEBHOOK_PATH = '/webhooks/github';
-export const TARGETS = ['droidworks', 'probot'] as const;
+export const TARGETS = ['droidworks', 'probot', 'floor'] as const;
 export type Target = (typeof TARGETS)[number];
+/** The pair alternated by default; `floor` runs only when `BENCH_TARGETS` names it. */
+export const DEFAULT_TARGETS: readonly Target[] = ['droidworks', 'probot'];
 
 /**
  * Event-loop delay of the target over one phase, in ms (`perf_hooks.monitorEventLoopDelay`), and the
@@ -168,6 +170,33 @@ async function startProbot(redisUrl: string, logger: Logger) {
   };
 }
 
+/**
+ * The floor every node gateway pays for this delivery, no queue at all: a plain `node:http` server
+ * that collects the body into one Buffer, checks its HMAC with the product's verifier, runs
+ * `JSON.parse` over it and answers 202. It stores nothing (the benchmark does not count its jobs).
+ */
+async function startFloor() {
+  const verifier = createWebhookVerifier(BENCH_SECRET);
+  const answer = JSON.stringify({ status: 'queued', kind: 'command' });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const signature = req.headers['x-hub-signature-256'];
+      void verifier.verify(raw, typeof signature === 'string' ? signature : '').then((ok) => {
+        if (!ok) return void res.writeHead(401).end();
+        JSON.parse(raw.toString('utf8'));
+        res
+          .writeHead(202, { 'content-type': 'application/json', 'content-length': answer.length })
+          .end(answer);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, close: async () => {} };
+}
+
 async function main(target: Target): Promise<void> {
   const redisServer = await startEmbeddedRedis();
   let stopping: Promise<void> | undefined;
@@ -231,7 +260,9 @@ async function main(target: Target): Promise<void> {
     running =
       target === 'droidworks'
         ? await startDroidworks(redisServer.url, logger)
-        : await startProbot(redisServer.url, logger);
+        : target === 'probot'
+          ? await startProbot(redisServer.url, logger)
+          : await startFloor();
     const address = running.server.address();
     if (!address || typeof address === 'string') throw new Error('server has no TCP address');
     const ready: TargetReady = {

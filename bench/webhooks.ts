@@ -19,6 +19,7 @@
  * Run: npm run bench -- webhooks (or npx tsx bench/webhooks.ts)
  * Profile: BENCH_CPU_PROF=/tmp/prof npx tsx bench/webhooks.ts (one .cpuprofile per target)
  * One target only: BENCH_TARGETS=droidworks npx tsx bench/webhooks.ts
+ * With the floor (plain node:http + HMAC + JSON.parse, no queue): BENCH_TARGETS=droidworks,probot,floor
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -32,6 +33,7 @@ import { Redis } from 'ioredis';
 import { deliveryCost } from './webhooks-cost.js';
 import {
   BENCH_SECRET,
+  DEFAULT_TARGETS,
   TARGETS,
   WEBHOOK_PATH,
   type LoopDelay,
@@ -416,14 +418,17 @@ async function benchTarget(
     const saturated = await saturate(url, `sat${pair}`, bodies, SATURATION);
     const saturatedLoop = await running.loopDelay('read');
     const saturatedRedisCpuMs = (await redisCpuMs(redis)) - redisCpuBefore;
-    const saturatedJobs = await checkJobs(redis, waitKey, `sat${pair}`, saturated);
+    // The floor stores nothing: there are no jobs to count.
+    const noJobs: JobCheck = { jobs: 0, lost: 0, duplicated: 0, unacknowledged: 0 };
+    const saturatedJobs =
+      target === 'floor' ? noJobs : await checkJobs(redis, waitKey, `sat${pair}`, saturated);
     // Let the target drain what saturation left behind (log buffers, GC) before timing latency.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s`);
     await running.loopDelay('reset');
     const fixed = await paced(url, `rate${pair}`, bodies, PACED);
     const fixedLoop = await running.loopDelay('read');
-    const fixedJobs = await checkJobs(redis, waitKey, `rate${pair}`, fixed);
+    const fixedJobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, `rate${pair}`, fixed);
     return {
       target,
       pair,
@@ -485,7 +490,8 @@ try {
       `\npair ${pair}/${PAIRS}: load average ${load1?.toFixed(2)} on ${availableParallelism()} cores${(load1 ?? 0) > availableParallelism() ? ' (busy machine: expect noisy figures)' : ''}`,
     );
     for (const target of TARGETS)
-      if (only.length === 0 || only.includes(target)) rows.push(await benchTarget(target, pair, bodies));
+      if (only.length === 0 ? DEFAULT_TARGETS.includes(target) : only.includes(target))
+        rows.push(await benchTarget(target, pair, bodies));
   }
 } finally {
   await stopChildren();
@@ -530,8 +536,8 @@ console.table(
     [`gateway's own answers > 10 ms @${PACED.rate}/s`]: r.fixedLoop?.own
       ? `${r.fixedLoop.own.over10ms} of ${r.fixedLoop.own.total}`
       : 'n/a',
-    lost: lostOf(r),
-    duplicated: dupOf(r),
+    lost: r.target === 'floor' ? '—' : lostOf(r),
+    duplicated: r.target === 'floor' ? '—' : dupOf(r),
     'non-2xx/errors': r.saturated.non2xx + r.saturated.errors + r.fixed.non2xx + r.fixed.errors,
     'jobs / 2xx': `${r.saturatedJobs.jobs + r.fixedJobs.jobs} / ${r.saturated.accepted + r.fixed.accepted}`,
   })),
