@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../config/load-config.js';
-import { RunLedger } from '../engine/ledger.js';
+import { RunLedger } from '../ledger/index.js';
 import { createGatewayApp, type ReadinessCheck } from '../gateway/app.js';
 import { mountDashboard } from '../gateway/dashboard.js';
 import { dashboardGuard } from '../gateway/dashboard-guard.js';

@@ -1,6 +1,6 @@
 import type { GitHubHost, IssueRef } from '../github/types.js';
 import type { Logger } from '../util/logger.js';
-import type { RunLedger } from './ledger.js';
+import type { RunLedger } from '../ledger/index.js';
 import { isRetryable } from './run-failure.js';
 import type { FinalRunStatus, RunStatus } from './run-status.js';
 

@@ -14,7 +14,7 @@ import type { RunQueue } from '../queue/run-queue.js';
 import type { Logger } from '../util/logger.js';
 import { commentMarker, isWriter, type GitHubHost, type IssueRef } from '../github/types.js';
 import { endRun } from './end-run.js';
-import type { RunLedger } from './ledger.js';
+import type { RunLedger } from '../ledger/index.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 import { handleDeployCommand, handleDeployEvent, type DeployIntakeDeps } from './deploy-intake.js';
 import type { MaintenanceIntake } from '../schedules/maintenance-intake.js';

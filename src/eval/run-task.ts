@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BUDGETS, runAgent, type AgentBudgets } from '../agent/run-agent.js';
 import { fence } from '../agent/prompt.js';
-import type { RunEvent } from '../engine/ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 import type { ModelRouter } from '../models/router.js';
 import { detectTestCommand } from '../sandbox/detect-test-command.js';
 import { runTests } from '../sandbox/run-tests.js';

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { RunLedger, type StoredRunEvent } from '../engine/ledger.js';
+import { RunLedger, type StoredRunEvent } from '../ledger/index.js';
 import { createLogger } from '../util/logger.js';
-import { mountDashboard, summarizeEvent } from './dashboard.js';
+import { mountDashboard } from './dashboard.js';
 
 const redisUrl = inject('redisUrl');
 
@@ -48,7 +48,12 @@ describe('dashboard', () => {
       subject: 'acme/app#7',
     });
     await ledger.append('acme-app-7-aaa', { type: 'run.queued', workflow: 'resolve-issue', by: 'alice' });
-    await ledger.append('acme-app-7-aaa', { type: 'run.started', attempt: 1, resumed: false });
+    await ledger.append('acme-app-7-aaa', {
+      type: 'run.started',
+      attempt: 1,
+      resumed: false,
+      workflow: 'resolve-issue',
+    });
     await ledger.append('acme-app-7-aaa', { type: 'step.started', step: 'plan' });
     await ledger.append('acme-app-7-aaa', { type: 'plan', items: ['Fix add() in src/math.js', SCRIPT, IMG] });
     await ledger.append('acme-app-7-aaa', { type: 'step.completed', step: 'plan', durationMs: 1200 });
@@ -65,8 +70,11 @@ describe('dashboard', () => {
     await ledger.append('acme-app-7-aaa', {
       type: 'agent.tool',
       step: 1,
+      callId: 'c1',
       tool: 'run',
       ok: false,
+      resultBytes: 10,
+      durationMs: 5,
       error: IMG,
     });
     await ledger.append('acme-app-7-aaa', {
@@ -193,34 +201,5 @@ describe('dashboard', () => {
     const api = await app.request('/api/runs/nope');
     expect(api.status).toBe(404);
     expect(await api.json()).toEqual({ error: 'run not found', runId: 'nope' });
-  });
-});
-
-describe('summarizeEvent', () => {
-  const e = (event: Record<string, unknown>): StoredRunEvent => ({ id: '1-0', at: 0, type: 'x', ...event });
-  it.each([
-    [
-      { type: 'run.queued', workflow: 'resolve-issue', by: 'alice' },
-      'workflow resolve-issue requested by alice',
-    ],
-    [{ type: 'step.failed', step: 'test', durationMs: 2500, error: 'boom' }, 'test after 2.5 s: boom'],
-    [{ type: 'agent.tool', tool: 'edit', ok: true }, 'edit ok'],
-    [
-      { type: 'tests', command: 'npm test', passed: false, round: 1, failedTests: ['a', 'b'] },
-      'npm test failed (round 1): a, b',
-    ],
-    [{ type: 'review', approved: false, findings: ['no test', 'typo'] }, 'changes requested: no test; typo'],
-    [{ type: 'pull_request', number: 3, created: false, draft: true }, '#3 updated (draft)'],
-    [{ type: 'something.new', a: 1 }, '{"a":1}'],
-  ])('%j → %s', (event, expected) => {
-    expect(summarizeEvent(e(event))).toBe(expected);
-  });
-
-  it('keeps summaries to one short line', () => {
-    const s = summarizeEvent(
-      e({ type: 'step.failed', step: 'code', durationMs: 1, error: `line\n${'x'.repeat(500)}` }),
-    );
-    expect(s).not.toContain('\n');
-    expect(s.length).toBeLessThanOrEqual(240);
   });
 });

@@ -1,6 +1,12 @@
 import type { Context, Env, Hono } from 'hono';
 import { html, raw } from 'hono/html';
-import type { RecentRun, RunLedger, StoredRunEvent } from '../engine/ledger.js';
+import {
+  describeEvent,
+  eventsOf,
+  type RecentRun,
+  type RunLedger,
+  type StoredRunEvent,
+} from '../ledger/index.js';
 import type { Logger } from '../util/logger.js';
 
 export interface DashboardOptions {
@@ -121,74 +127,6 @@ export function summarize(
   };
 }
 
-/** One line saying what an event means, as plain text (escaped when rendered). Pure. */
-export function summarizeEvent(e: StoredRunEvent): string {
-  const s = (k: string): string => text(e[k]);
-  const line = ((): string => {
-    switch (e.type) {
-      case 'run.queued':
-        return `workflow ${s('workflow')} requested by ${s('by')}`;
-      case 'run.started':
-        return `attempt ${s('attempt')}${e.resumed === true ? ', resumed' : ''}`;
-      case 'run.cancel_requested':
-        return `by ${s('by')}${e.why ? `: ${s('why')}` : ''}`;
-      case 'run.finished':
-        return `${s('status')} · ${s('tokens')} tokens${e.error ? ` · ${s('error')}` : ''}`;
-      case 'step.started':
-      case 'step.resumed':
-        return s('step');
-      case 'step.completed':
-        return `${s('step')} in ${seconds(e.durationMs)}`;
-      case 'step.failed':
-        return `${s('step')} after ${seconds(e.durationMs)}: ${s('error')}`;
-      case 'step.retry':
-        return `${s('step')} attempt ${s('attempt')}: ${s('error')}`;
-      case 'step.loop':
-        return `${s('from')} → ${s('to')} (round ${s('round')})`;
-      case 'plan':
-        return `${Array.isArray(e.items) ? e.items.length : 0} items`;
-      case 'plan.approved':
-        return `by ${s('by')}`;
-      case 'agent.started':
-        return `${s('role')} with ${Array.isArray(e.tools) ? e.tools.length : 0} tools`;
-      case 'agent.model':
-        return e.error
-          ? `${s('role')} step ${s('step')}: ${s('error')}`
-          : `${s('role')} step ${s('step')} · ${s('provider')}:${s('model')} · ${s('inputTokens')} in / ${s('outputTokens')} out${e.text ? ` · ${s('text')}` : ''}`;
-      case 'agent.tool':
-        return `${s('tool')} ${e.ok === true ? 'ok' : `failed: ${s('error')}`}`;
-      case 'agent.finished':
-        return `${s('reason')} after ${s('steps')} steps`;
-      case 'tests':
-        return `${s('command')} ${e.passed === true ? 'passed' : 'failed'} (round ${s('round')})${
-          Array.isArray(e.failedTests) && e.failedTests.length > 0
-            ? `: ${e.failedTests.map(text).join(', ')}`
-            : ''
-        }`;
-      case 'tests.skipped':
-        return s('reason');
-      case 'install':
-        return `${s('command')} exited ${s('exitCode')}`;
-      case 'review':
-        return e.approved === true
-          ? 'approved'
-          : `changes requested: ${Array.isArray(e.findings) ? e.findings.map(text).join('; ') : ''}`;
-      case 'pushed':
-        return `${s('branch')} at ${s('sha').slice(0, 12)}`;
-      case 'pull_request':
-        return `#${s('number')} ${e.created === true ? 'opened' : 'updated'}${e.draft === true ? ' (draft)' : ''}`;
-      case 'model.retry':
-      case 'model.fallback':
-        return `${s('role')} ${s('model') || `${s('from')} → ${s('to')}`}: ${s('error')}`;
-      default: {
-        const { type: _type, at: _at, id: _id, ...rest } = e;
-        return JSON.stringify(rest);
-      }
-    }
-  })();
-  return oneLine(line, 240);
-}
-
 // ---- rendering -------------------------------------------------------------------------------
 
 function page(c: Context, status: 200 | 404, title: string, body: Html, refresh: boolean) {
@@ -263,14 +201,13 @@ function detailBody(
   events: readonly StoredRunEvent[],
   webUrl: string | undefined,
 ): Html {
-  const last = (type: string) => events.findLast((e) => e.type === type);
-  const plan = last('plan');
-  const items = Array.isArray(plan?.items) ? plan.items.map(text) : [];
-  const tests = events.filter((e) => e.type === 'tests');
-  const review = last('review');
-  const finished = last('run.finished');
-  const failedStep = last('step.failed');
-  const error = text(finished?.error) || text(failedStep?.error);
+  const plan = eventsOf(events, 'plan').at(-1);
+  const items = plan?.items ?? [];
+  const tests = eventsOf(events, 'tests');
+  const review = eventsOf(events, 'review').at(-1);
+  const finished = eventsOf(events, 'run.finished').at(-1);
+  const failedStep = eventsOf(events, 'step.failed').at(-1);
+  const error = finished?.error ?? failedStep?.error ?? '';
   const first = events[0]?.at ?? 0;
   const issue = subjectParts(run.subject);
   const issueUrl =
@@ -369,7 +306,7 @@ function detailBody(
                 <td class="muted">${isoTime(e.at)}</td>
                 <td class="num muted">${((e.at - first) / 1000).toFixed(1)}</td>
                 <td><code>${e.type}</code></td>
-                <td>${summarizeEvent(e)}</td>
+                <td>${describeEvent(e)}</td>
               </tr>`,
           )}
         </tbody>
@@ -403,7 +340,7 @@ function runHref(runId: string): string {
 
 function eventClass(e: StoredRunEvent): string {
   if (e.type === 'step.failed' || (e.type === 'run.finished' && e.status !== 'succeeded')) return 'bad';
-  if (e.type === 'agent.tool' && e.ok !== true) return 'warn';
+  if (e.type === 'agent.tool' && !e.ok) return 'warn';
   if (e.type.startsWith('step.') || e.type.startsWith('run.')) return 'milestone';
   return '';
 }
@@ -426,15 +363,6 @@ function text(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null || v === undefined) return '';
   return JSON.stringify(v);
-}
-
-function oneLine(s: string, max: number): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function seconds(ms: unknown): string {
-  return typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : '?';
 }
 
 function isoTime(ms: number): string {
