@@ -40,6 +40,8 @@ export function createContext(
     config.github.auth?.kind === 'app' ? config.github.auth.privateKey : undefined,
     config.github.webhookSecret,
     config.dashboardPassword,
+    config.dashboard.token,
+    config.dashboard.oauth?.clientSecret,
     config.models.openai.apiKey,
     config.models.anthropic.apiKey,
     ...Object.values(config.deploy.secrets),

@@ -78,6 +78,7 @@ export async function endRun(
     status: end.status,
     tokens: end.tokens,
     costUsd: end.costUsd ?? -1,
+    endedAt: Date.now(),
     ...(end.pullRequest !== undefined ? { pullRequest: end.pullRequest } : {}),
     ...(end.error ? { error: end.error } : {}),
   });

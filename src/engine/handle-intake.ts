@@ -84,7 +84,7 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
 
   const repo = { owner, repo: name };
   const issue = { ...repo, issueNumber: subject.number };
-  const permission = await deps.github.getPermission(repo, job.sender.login);
+  const permission = job.dashboardAdmin ? 'admin' : await deps.github.getPermission(repo, job.sender.login);
   const writer = isWriter(permission);
 
   if (job.kind === 'unlabel' || job.kind === 'closed') {
@@ -296,6 +296,15 @@ async function start(
   const status = await deps.ledger.initState(runId, {
     workflow,
     subject: `${job.repo.owner}/${job.repo.name}#${subject.number}`,
+    subjectType: subject.type,
+    by: job.sender.login,
+    trigger:
+      trigger.kind === 'command'
+        ? `${deps.commandPrefix} ${trigger.verb}`
+        : trigger.kind === 'event'
+          ? trigger.event
+          : `label ${trigger.label}`,
+    queuedAt: Date.now(),
     ...(subject.title ? { title: subject.title.slice(0, 200) } : {}),
   });
   if (status !== 'queued') {
