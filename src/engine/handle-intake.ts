@@ -303,7 +303,7 @@ async function start(
         ? `${deps.commandPrefix} ${trigger.verb}`
         : trigger.kind === 'event'
           ? trigger.event
-          : `label ${trigger.label}`,
+          : trigger.kind,
     queuedAt: Date.now(),
     ...(subject.title ? { title: subject.title.slice(0, 200) } : {}),
   });
