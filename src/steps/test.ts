@@ -45,6 +45,7 @@ export const test: StepImpl<RunContext> = {
       failedTests: report.failedTests,
       round,
       durationMs: report.durationMs,
+      output: report.output.slice(-4000),
     });
     await ctx.progress(true);
     if (report.passed || round >= repoConfig.testRounds) return undefined;
