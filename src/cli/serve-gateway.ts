@@ -67,7 +67,10 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
     },
     mount: (app) => {
       const dash = o.config.dashboard;
-      const github = dash.oauth && o.config.github.auth ? createGitHubHost(o.config.github, { logger: o.logger }) : undefined;
+      const github =
+        dash.oauth && o.config.github.auth
+          ? createGitHubHost(o.config.github, { logger: o.logger })
+          : undefined;
       const webUrl = gitBaseUrl(o.config.github.apiUrl);
       mountDashboard(app, {
         ledger: new RunLedger(redis, o.config.queuePrefix),

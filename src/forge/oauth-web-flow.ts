@@ -51,25 +51,38 @@ export function handleOAuthWeb(state: ForgeState, req: IncomingMessage, res: Ser
     if (url.pathname === '/login/oauth/access_token') {
       const answer = (fields: Record<string, string>) => {
         const json = (req.headers.accept ?? '').includes('json');
-        res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' });
+        res.writeHead(200, {
+          'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
+        });
         res.end(json ? JSON.stringify(fields) : new URLSearchParams(fields).toString());
       };
       if (req.method !== 'POST') return notFound(res);
-      if (!oauth.client || clientId !== oauth.client.clientId || param('client_secret') !== oauth.client.clientSecret)
-        return answer({ error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
+      if (
+        !oauth.client ||
+        clientId !== oauth.client.clientId ||
+        param('client_secret') !== oauth.client.clientSecret
+      )
+        return answer({
+          error: 'incorrect_client_credentials',
+          error_description: 'The client_id and/or client_secret passed are incorrect.',
+        });
       const code = param('code');
       const pending = oauth.codes.get(code);
       oauth.codes.delete(code);
       const redirect = param('redirect_uri');
       if (!pending || pending.expiresAt < state.now() || (redirect && redirect !== pending.redirectUri))
-        return answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+        return answer({
+          error: 'bad_verification_code',
+          error_description: 'The code passed is incorrect or expired.',
+        });
       const token = randomToken('gho_');
       state.userTokens.set(token, pending.login.toLowerCase());
       return answer({ access_token: token, token_type: 'bearer', scope: '' });
     }
     if (!oauth.client || clientId !== oauth.client.clientId) return notFound(res);
     const redirectUri = param('redirect_uri');
-    if (!/^https?:\/\//.test(redirectUri)) return page(res, 400, '<h1>redirect_uri must be an http(s) URL</h1>');
+    if (!/^https?:\/\//.test(redirectUri))
+      return page(res, 400, '<h1>redirect_uri must be an http(s) URL</h1>');
     const login = req.method === 'POST' ? param('login') : '';
     const user = login ? state.user(login) : undefined;
     if (!user || user.type !== 'User') {
@@ -114,7 +127,9 @@ function notFound(res: ServerResponse): void {
 
 function page(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>${body}</body></html>`);
+  res.end(
+    `<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>${body}</body></html>`,
+  );
 }
 
 function esc(text: string): string {

@@ -27,7 +27,10 @@ export function decideAccess(viewer: Viewer, permission: RepoPermission | undefi
 }
 
 /** Asks GitHub (through the App) what a user may do on `owner/name`. */
-export type PermissionLookup = (repo: { owner: string; repo: string }, login: string) => Promise<RepoPermission>;
+export type PermissionLookup = (
+  repo: { owner: string; repo: string },
+  login: string,
+) => Promise<RepoPermission>;
 
 export interface Access {
   /** `repo`: `owner/name`; empty for runs without one (only the admin and the guard see those). */
@@ -43,7 +46,10 @@ export function createAccess(lookup: PermissionLookup | undefined, log: Logger):
       try {
         return decideAccess(viewer, await lookup({ owner, repo: name }, viewer.login));
       } catch (err) {
-        log.warn({ err, repo, login: viewer.login }, 'dashboard: permission look-up failed; showing nothing of the repository');
+        log.warn(
+          { err, repo, login: viewer.login },
+          'dashboard: permission look-up failed; showing nothing of the repository',
+        );
         return decideAccess(viewer, undefined);
       }
     },

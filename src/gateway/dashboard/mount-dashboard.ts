@@ -69,9 +69,14 @@ export function mountDashboard<E extends Env>(app: Hono<E>, o: DashboardOptions)
   }
 
   const immutable = 'public, max-age=31536000, immutable';
-  app.get(ASSET_PATHS.css, (c) => c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': immutable }));
+  app.get(ASSET_PATHS.css, (c) =>
+    c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': immutable }),
+  );
   app.get(ASSET_PATHS.js, (c) =>
-    c.body(DASHBOARD_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': immutable }),
+    c.body(DASHBOARD_JS, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': immutable,
+    }),
   );
 
   mountRunRoutes(app, {

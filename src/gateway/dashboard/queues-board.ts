@@ -29,7 +29,8 @@ export function mountQueuesBoard<E extends Env>(
   const adminOnly = async (c: Context, next: () => Promise<void>) => {
     const who = await viewer(c);
     if (!who) return c.redirect(`/login?next=${encodeURIComponent(QUEUES_PATH)}`, 302);
-    if (who.kind !== 'admin') return c.text('The queues are for the admin only (sign in with DROIDWORKS_DASHBOARD_TOKEN).', 403);
+    if (who.kind !== 'admin')
+      return c.text('The queues are for the admin only (sign in with DROIDWORKS_DASHBOARD_TOKEN).', 403);
     await next();
     return undefined;
   };

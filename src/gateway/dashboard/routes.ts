@@ -6,7 +6,14 @@ import type { RunLedger, StoredRunEvent } from '../../ledger/index.js';
 import type { IntakeJob } from '../../queue/jobs.js';
 import type { Logger } from '../../util/logger.js';
 import type { Access } from './access.js';
-import { ACTIVE_STATUSES, matchesFilter, summarize, summarizeRecent, type RunFilter, type RunSummary } from './run-summary.js';
+import {
+  ACTIVE_STATUSES,
+  matchesFilter,
+  summarize,
+  summarizeRecent,
+  type RunFilter,
+  type RunSummary,
+} from './run-summary.js';
 import { csrfOk, type Viewer } from './sessions.js';
 import { runHref } from './views/format.js';
 import { page, securityHeaders } from './views/layout.js';
@@ -170,7 +177,10 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
             webUrl: o.webUrl,
             now: Date.now(),
           });
-          await stream.writeSSE({ event: 'summary', data: JSON.stringify({ status: run.status, html: String(html) }) });
+          await stream.writeSSE({
+            event: 'summary',
+            data: JSON.stringify({ status: run.status, html: String(html) }),
+          });
           idle = 0;
         } else if ((idle += pollMs) >= 15_000) {
           await stream.write(': keep-alive\n\n');
@@ -192,7 +202,10 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
       const form = await c.req.parseBody();
       if (!csrfOk(viewer, form.csrf)) {
         log.warn({ verb, viewer: viewer.kind }, 'dashboard: action refused, missing or wrong CSRF token');
-        return c.text('Refused: this form is stale or was not sent by the dashboard (CSRF token missing or wrong).', 403);
+        return c.text(
+          'Refused: this form is stale or was not sent by the dashboard (CSRF token missing or wrong).',
+          403,
+        );
       }
       const runId = c.req.param('id');
       const found = await loadRun(viewer, runId);
@@ -200,9 +213,16 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
       if (!found.access.act || viewer.kind === 'guard' || !o.submitCommand)
         return c.text('Refused: only people who can write to this repository may do this.', 403);
       const job = commandJob(found.run, verb, viewer, o);
-      if (!job) return c.text('This run is about no issue or pull request, so it cannot be cancelled or retried here.', 400);
+      if (!job)
+        return c.text(
+          'This run is about no issue or pull request, so it cannot be cancelled or retried here.',
+          400,
+        );
       await o.submitCommand(job);
-      log.info({ runId, verb, by: job.sender.login, deliveryId: job.deliveryId }, 'dashboard: command queued');
+      log.info(
+        { runId, verb, by: job.sender.login, deliveryId: job.deliveryId },
+        'dashboard: command queued',
+      );
       return c.redirect(`${runHref(runId)}?requested=${verb}`, 303);
     });
 

@@ -31,7 +31,11 @@ export interface RunSummary {
 }
 
 /** A run's state hash as typed fields. Pure. */
-export function summarize(runId: string, state: Readonly<Record<string, string>>, updatedAt: number | null): RunSummary {
+export function summarize(
+  runId: string,
+  state: Readonly<Record<string, string>>,
+  updatedAt: number | null,
+): RunSummary {
   const cost = numberOr(state.costUsd);
   const subject = state.subject ?? '';
   const parts = subjectParts(subject);

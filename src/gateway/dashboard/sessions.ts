@@ -98,10 +98,16 @@ export async function startOAuthState(c: Context, secret: string): Promise<strin
 }
 
 /** Whether `state` is the one this browser started with; the cookie is used up either way. */
-export async function checkOAuthState(c: Context, secret: string, state: string | undefined): Promise<boolean> {
+export async function checkOAuthState(
+  c: Context,
+  secret: string,
+  state: string | undefined,
+): Promise<boolean> {
   const expected = await getSignedCookie(c, secret, OAUTH_STATE_COOKIE);
   deleteCookie(c, OAUTH_STATE_COOKIE, { path: '/' });
-  return typeof expected === 'string' && expected.length > 0 && state !== undefined && sameText(expected, state);
+  return (
+    typeof expected === 'string' && expected.length > 0 && state !== undefined && sameText(expected, state)
+  );
 }
 
 /** Constant-time comparison of two strings. Pure. */

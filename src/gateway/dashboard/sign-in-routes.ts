@@ -40,9 +40,15 @@ export function mountSignInRoutes<E extends Env>(app: Hono<E>, o: SignInOptions)
     page(c, {
       status,
       title: 'Sign in · droidworks',
-      body: signInBody({ token: Boolean(o.token), github: Boolean(o.oauth), error, next: safeNext(c.req.query('next')) }),
+      body: signInBody({
+        token: Boolean(o.token),
+        github: Boolean(o.oauth),
+        error,
+        next: safeNext(c.req.query('next')),
+      }),
     });
-  const callbackUrl = (c: Context) => `${(o.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}/login/github/callback`;
+  const callbackUrl = (c: Context) =>
+    `${(o.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}/login/github/callback`;
 
   app.get('/login', (c) => view(c));
 
@@ -59,7 +65,8 @@ export function mountSignInRoutes<E extends Env>(app: Hono<E>, o: SignInOptions)
   });
 
   app.get('/login/github', async (c) => {
-    if (!o.oauth) return view(c, 'GitHub sign-in is not configured (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET).', 400);
+    if (!o.oauth)
+      return view(c, 'GitHub sign-in is not configured (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET).', 400);
     const state = await startOAuthState(c, o.secret);
     // The page to return to rides in the state cookie's sibling: keep it simple, always the list.
     return c.redirect(authorizeUrl(o.oauth, callbackUrl(c), state), 302);
@@ -70,7 +77,12 @@ export function mountSignInRoutes<E extends Env>(app: Hono<E>, o: SignInOptions)
     if (!(await checkOAuthState(c, o.secret, c.req.query('state'))))
       return view(c, 'The sign-in expired or did not start here; try again.', 400);
     const code = c.req.query('code');
-    if (!code) return view(c, `GitHub did not sign you in: ${c.req.query('error_description') ?? c.req.query('error') ?? 'no code'}.`, 400);
+    if (!code)
+      return view(
+        c,
+        `GitHub did not sign you in: ${c.req.query('error_description') ?? c.req.query('error') ?? 'no code'}.`,
+        400,
+      );
     try {
       const login = await signedInLogin(o.oauth, code, callbackUrl(c));
       await startSession(c, o.secret, { kind: 'user', login });

@@ -37,14 +37,20 @@ export function runPageBody(v: RunPageView): Html {
     <div id="summary">${runSummaryBlock(v)}</div>
     <section>
       <h2>Plan</h2>
-      ${plan && plan.items.length > 0
-        ? html`<ol class="plan">
-            ${plan.items.map((i) => html`<li>${i}</li>`)}
-          </ol>`
-        : html`<p class="muted">No plan yet: it appears in the transcript below when the planner writes it.</p>`}
+      ${
+        plan && plan.items.length > 0
+          ? html`<ol class="plan">
+              ${plan.items.map((i) => html`<li>${i}</li>`)}
+            </ol>`
+          : html`<p class="muted">
+              No plan yet: it appears in the transcript below when the planner writes it.
+            </p>`
+      }
     </section>
     <section>
-      <h2>Transcript <span id="live-status">${ACTIVE_STATUSES.has(v.run.status) ? 'Connecting…' : ''}</span></h2>
+      <h2>
+        Transcript <span id="live-status">${ACTIVE_STATUSES.has(v.run.status) ? 'Connecting…' : ''}</span>
+      </h2>
       <ol class="transcript" id="transcript">
         ${v.events.length === 0 ? html`<li id="transcript-empty" class="muted">Nothing recorded yet.</li>` : ''}
         ${v.events.map((e) => transcriptItem(e, startedAt))}
@@ -61,9 +67,7 @@ export function runSummaryBlock(v: Omit<RunPageView, 'events' | 'notice'>): Html
       <dt>State</dt>
       <dd>${badge(r.status)}${r.step ? html` · step <strong>${r.step}</strong>` : ''}</dd>
       <dt>Issue / PR</dt>
-      <dd>
-        ${subjectLink(r, v.webUrl)} ${r.title ? html`<span class="muted">${r.title}</span>` : ''}
-      </dd>
+      <dd>${subjectLink(r, v.webUrl)} ${r.title ? html`<span class="muted">${r.title}</span>` : ''}</dd>
       <dt>Workflow</dt>
       <dd>${r.workflow}</dd>
       <dt>Trigger</dt>
@@ -79,8 +83,7 @@ export function runSummaryBlock(v: Omit<RunPageView, 'events' | 'notice'>): Html
       <dt>Pull request</dt>
       <dd>${prLink(r, v.webUrl) || html`<span class="muted">none</span>`}</dd>
     </dl>
-    ${r.error ? html`<p class="error"><strong>What went wrong:</strong> ${r.error}</p>` : ''}
-    ${controls(v)}`;
+    ${r.error ? html`<p class="error"><strong>What went wrong:</strong> ${r.error}</p>` : ''} ${controls(v)}`;
 }
 
 function controls(v: Omit<RunPageView, 'events' | 'notice'>): Html | string {

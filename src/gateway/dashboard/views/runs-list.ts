@@ -1,6 +1,15 @@
 import { html } from 'hono/html';
 import { durationMs, type RunFilter, type RunSummary } from '../run-summary.js';
-import { badge, formatCost, formatDuration, formatTokens, prLink, runHref, subjectLink, type Html } from './format.js';
+import {
+  badge,
+  formatCost,
+  formatDuration,
+  formatTokens,
+  prLink,
+  runHref,
+  subjectLink,
+  type Html,
+} from './format.js';
 
 export interface RunsListView {
   readonly runs: readonly RunSummary[];
@@ -13,7 +22,16 @@ export interface RunsListView {
   readonly rowsUrl: string;
 }
 
-const STATES = ['active', 'queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'cancelled', 'superseded'];
+const STATES = [
+  'active',
+  'queued',
+  'running',
+  'waiting_approval',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'superseded',
+];
 
 export function runsListBody(v: RunsListView): Html {
   return html`<h1>Runs</h1>
@@ -48,12 +66,18 @@ export function runsListBody(v: RunsListView): Html {
 export function runRows(v: RunsListView): Html {
   if (v.runs.length === 0)
     return html`<tr>
-      <td colspan="9" class="muted">No runs${v.filter.repo || v.filter.workflow || v.filter.state ? ' match these filters' : ' yet. Label an issue droid to start one'}.</td>
+      <td colspan="9" class="muted">
+        No
+        runs${v.filter.repo || v.filter.workflow || v.filter.state ? ' match these filters' : ' yet. Label an issue droid to start one'}.
+      </td>
     </tr>`;
   return html`${v.runs.map(
     (r) =>
       html`<tr data-run="${r.runId}">
-        <td data-label="Run"><a href="${runHref(r.runId)}">${r.runId}</a><div class="muted">${r.workflow}</div></td>
+        <td data-label="Run">
+          <a href="${runHref(r.runId)}">${r.runId}</a>
+          <div class="muted">${r.workflow}</div>
+        </td>
         <td data-label="Issue / PR">
           ${subjectLink(r, v.webUrl)} ${r.pullRequest !== null ? html`→ PR ${prLink(r, v.webUrl)}` : ''}
           ${r.title ? html`<div class="muted">${r.title}</div>` : ''}

@@ -20,7 +20,10 @@ function render(e: StoredRunEvent): { cls: string; body: Html | string } {
   switch (e.type) {
     case 'step.started':
     case 'step.resumed':
-      return { cls: 'step', body: html`<strong>${e.step}</strong>${e.type === 'step.resumed' ? ' (resumed)' : ''}` };
+      return {
+        cls: 'step',
+        body: html`<strong>${e.step}</strong>${e.type === 'step.resumed' ? ' (resumed)' : ''}`,
+      };
     case 'step.failed':
       return { cls: 'bad', body: html`<strong>${e.step}</strong> failed: ${e.error}` };
     case 'run.finished':
@@ -38,9 +41,9 @@ function render(e: StoredRunEvent): { cls: string; body: Html | string } {
       return {
         cls: '',
         body: html`${e.role} · ${e.provider ?? ''}:${e.model ?? ''} · ${e.inputTokens ?? 0} in /
-          ${e.outputTokens ?? 0} out
-          ${e.text ? html`<pre class="model-text">${e.text}</pre>` : ''}
-          ${e.toolCalls && e.toolCalls.length > 0
+        ${e.outputTokens ?? 0} out ${e.text ? html`<pre class="model-text">${e.text}</pre>` : ''}
+        ${
+          e.toolCalls && e.toolCalls.length > 0
             ? html`<ul class="tool-calls">
                 ${e.toolCalls.map(
                   (t) =>
@@ -53,13 +56,15 @@ function render(e: StoredRunEvent): { cls: string; body: Html | string } {
                     </li>`,
                 )}
               </ul>`
-            : ''}`,
+            : ''
+        }`,
       };
     case 'agent.tool':
       return {
         cls: e.ok ? '' : 'warn',
-        body: html`<code>${e.tool}</code> ${e.ok ? html`<span class="ok">ok</span>` : html`<span class="bad-text">failed</span>`}
-          · ${e.durationMs} ms${e.error ? html`<pre>${e.error}</pre>` : ''}`,
+        body: html`<code>${e.tool}</code>
+          ${e.ok ? html`<span class="ok">ok</span>` : html`<span class="bad-text">failed</span>`} ·
+          ${e.durationMs} ms${e.error ? html`<pre>${e.error}</pre>` : ''}`,
       };
     case 'tests':
       return {
@@ -67,53 +72,64 @@ function render(e: StoredRunEvent): { cls: string; body: Html | string } {
         body: html`<code>${e.command}</code>
           ${e.passed ? html`<span class="ok">passed</span>` : html`<span class="bad-text">failed</span>`}
           ${e.round !== undefined ? `(round ${e.round})` : ''}
-          ${e.failedTests && e.failedTests.length > 0
-            ? html`<ul>
-                ${e.failedTests.map((n) => html`<li><code>${n}</code></li>`)}
-              </ul>`
-            : ''}
-          ${e.output
-            ? html`<details>
-                <summary>test output</summary>
-                <pre>${e.output}</pre>
-              </details>`
-            : ''}`,
+          ${
+            e.failedTests && e.failedTests.length > 0
+              ? html`<ul>
+                  ${e.failedTests.map((n) => html`<li><code>${n}</code></li>`)}
+                </ul>`
+              : ''
+          }
+          ${
+            e.output
+              ? html`<details>
+                  <summary>test output</summary>
+                  <pre>${e.output}</pre>
+                </details>`
+              : ''
+          }`,
       };
     case 'review':
       return {
         cls: e.approved ? '' : 'warn',
         body: html`review: ${e.approved ? html`<span class="ok">approved</span>` : 'changes requested'}
-          ${e.findings.length > 0
+        ${
+          e.findings.length > 0
             ? html`<ul>
                 ${e.findings.map((f) => html`<li>${f}</li>`)}
               </ul>`
-            : ''}`,
+            : ''
+        }`,
       };
     case 'pushed':
       return {
         cls: '',
         body: html`${line}
-          ${e.diff
+        ${
+          e.diff
             ? html`<details>
                 <summary>diff</summary>
                 ${diffBlock(e.diff)}
               </details>`
-            : ''}`,
+            : ''
+        }`,
       };
     case 'deploy.gate':
       return {
         cls: e.verdict === 'block' ? 'bad' : '',
-        body: html`deploy gate: <strong>${e.verdict}</strong> at <code>${e.sha.slice(0, 12)}</code>
-          ${e.checks.length > 0
-            ? html`<ul>
-                ${e.checks.map(
-                  (c) =>
-                    html`<li class="${c.state === 'passed' ? 'ok' : c.state === 'failed' ? 'bad-text' : ''}">
-                      ${c.name}: ${c.state}${c.detail ? ` (${c.detail})` : ''}
-                    </li>`,
-                )}
-              </ul>`
-            : ''}`,
+        body: html`deploy gate: <strong>${e.verdict}</strong> at <code>${e.sha.slice(0, 12)}</code> ${
+            e.checks.length > 0
+              ? html`<ul>
+                  ${e.checks.map(
+                    (c) =>
+                      html`<li
+                        class="${c.state === 'passed' ? 'ok' : c.state === 'failed' ? 'bad-text' : ''}"
+                      >
+                        ${c.name}: ${c.state}${c.detail ? ` (${c.detail})` : ''}
+                      </li>`,
+                  )}
+                </ul>`
+              : ''
+          }`,
       };
     case 'deploy.health':
       return {
@@ -161,8 +177,16 @@ function render(e: StoredRunEvent): { cls: string; body: Html | string } {
 
 /** A unified diff with added, removed and hunk lines marked. */
 function diffBlock(diff: string): Html {
-  return html`<pre class="diff">${diff.split('\n').map((l) => {
-    const cls = l.startsWith('+') && !l.startsWith('+++') ? 'add' : l.startsWith('-') && !l.startsWith('---') ? 'del' : l.startsWith('@@') ? 'hunk' : '';
-    return cls ? html`<span class="${cls}">${l}</span>\n` : html`${l}\n`;
-  })}</pre>`;
+  return html`<pre class="diff">
+${diff.split('\n').map((l) => {
+      const cls =
+        l.startsWith('+') && !l.startsWith('+++')
+          ? 'add'
+          : l.startsWith('-') && !l.startsWith('---')
+            ? 'del'
+            : l.startsWith('@@')
+              ? 'hunk'
+              : '';
+      return cls ? html`<span class="${cls}">${l}</span> ` : html`${l} `;
+    })}</pre>`;
 }
