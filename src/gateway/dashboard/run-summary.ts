@@ -21,8 +21,10 @@ export interface RunSummary {
   readonly by: string;
   readonly step: string;
   readonly tokens: number | null;
-  /** `null` when unknown (the ledger stores `-1`). */
+  /** `null` when unknown (the ledger stores `-1`: a model without a price) or not recorded yet. */
   readonly costUsd: number | null;
+  /** Whether the run recorded a cost (it does when it ends). */
+  readonly costRecorded: boolean;
   readonly pullRequest: number | null;
   readonly queuedAt: number | null;
   readonly endedAt: number | null;
@@ -54,6 +56,7 @@ export function summarize(
     step: state.step ?? '',
     tokens: numberOr(state.tokens),
     costUsd: cost === null || cost < 0 ? null : cost,
+    costRecorded: cost !== null,
     pullRequest: numberOr(state.pullRequest),
     queuedAt: numberOr(state.queuedAt),
     endedAt: numberOr(state.endedAt),

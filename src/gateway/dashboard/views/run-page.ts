@@ -79,7 +79,7 @@ export function runSummaryBlock(v: Omit<RunPageView, 'events' | 'notice'>): Html
       <dt>Tokens</dt>
       <dd>${formatTokens(r.tokens)}</dd>
       <dt>Cost</dt>
-      <dd>${formatCost(r.costUsd)}</dd>
+      <dd>${r.costRecorded ? formatCost(r.costUsd) : ''}</dd>
       <dt>Pull request</dt>
       <dd>${prLink(r, v.webUrl) || html`<span class="muted">none</span>`}</dd>
     </dl>

@@ -88,7 +88,7 @@ export function runRows(v: RunsListView): Html {
         <td data-label="Step">${r.step}</td>
         <td data-label="Duration" class="num">${formatDuration(durationMs(r, v.now))}</td>
         <td data-label="Tokens" class="num">${formatTokens(r.tokens)}</td>
-        <td data-label="Cost" class="num">${formatCost(r.costUsd)}</td>
+        <td data-label="Cost" class="num">${r.costRecorded ? formatCost(r.costUsd) : ''}</td>
       </tr>`,
   )}`;
 }
