@@ -44,7 +44,10 @@ export const publish: StepImpl<RunContext> = {
       branch: state.workspace.branch,
       sha: pushed.sha,
       rebased: pushed.rebased,
-      diff: diff.length > MAX_DIFF_CHARS ? `${diff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut at ${MAX_DIFF_CHARS} characters)` : diff,
+      diff:
+        diff.length > MAX_DIFF_CHARS
+          ? `${diff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut at ${MAX_DIFF_CHARS} characters)`
+          : diff,
     });
 
     if (job.subject.type === 'issue') {
