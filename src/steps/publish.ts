@@ -44,10 +44,12 @@ export const publish: StepImpl<RunContext> = {
       branch: state.workspace.branch,
       sha: pushed.sha,
       rebased: pushed.rebased,
-      diff:
+      diff: redact(
         diff.length > MAX_DIFF_CHARS
           ? `${diff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut at ${MAX_DIFF_CHARS} characters)`
           : diff,
+        services.secrets,
+      ),
     });
 
     if (job.subject.type === 'issue') {

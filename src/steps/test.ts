@@ -2,6 +2,7 @@ import type { RunContext } from '../engine/run-context.js';
 import type { StepImpl } from '../engine/run-steps.js';
 import { detectTestCommand } from '../sandbox/detect-test-command.js';
 import { runTests } from '../sandbox/run-tests.js';
+import { redact } from '../util/redact.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -45,7 +46,7 @@ export const test: StepImpl<RunContext> = {
       failedTests: report.failedTests,
       round,
       durationMs: report.durationMs,
-      output: report.output.slice(-4000),
+      output: redact(report.output.slice(-4000), ctx.services.secrets),
     });
     await ctx.progress(true);
     if (report.passed || round >= repoConfig.testRounds) return undefined;

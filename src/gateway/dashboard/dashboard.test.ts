@@ -448,7 +448,7 @@ describe('dashboard with sign-in (admin token, GitHub OAuth) and controls', () =
   it('shows a reader nothing of a repository they cannot write to, and refuses their forged POST', async () => {
     const jar = await signInWithGitHub('rita');
     const list = await pageText(await app.request('/runs', { headers: cookieHeader(jar) }));
-    expect(list).toContain('No runs yet');
+    expect(list).toContain('No runs yet in the repositories you can write to');
     expect(list).not.toContain('acme-app-8-bbb');
     const run = await app.request('/runs/acme-app-8-bbb', { headers: cookieHeader(jar) });
     expect(run.status).toBe(404);

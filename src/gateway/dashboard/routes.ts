@@ -95,7 +95,15 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
     const filter = filterOf(c);
     const { runs, options } = await visibleRuns(viewer, filter);
     const q = new URLSearchParams({ ...filter, rows: '1' });
-    return { runs, filter, options, webUrl: o.webUrl, now: Date.now(), rowsUrl: `/runs?${q.toString()}` };
+    return {
+      runs,
+      filter,
+      options,
+      webUrl: o.webUrl,
+      now: Date.now(),
+      onlyWritable: viewer.kind === 'user',
+      rowsUrl: `/runs?${q.toString()}`,
+    };
   };
 
   app.get('/runs', async (c) => {

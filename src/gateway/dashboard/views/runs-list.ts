@@ -18,6 +18,8 @@ export interface RunsListView {
   readonly options: { readonly repos: readonly string[]; readonly workflows: readonly string[] };
   readonly webUrl: string | undefined;
   readonly now: number;
+  /** The viewer sees only the repositories they can write to (a GitHub user). */
+  readonly onlyWritable: boolean;
   /** The URL of this list's rows alone, for the live refresh. */
   readonly rowsUrl: string;
 }
@@ -68,7 +70,7 @@ export function runRows(v: RunsListView): Html {
     return html`<tr>
       <td colspan="9" class="muted">
         No
-        runs${v.filter.repo || v.filter.workflow || v.filter.state ? ' match these filters' : ' yet. Label an issue droid to start one'}.
+        runs${v.filter.repo || v.filter.workflow || v.filter.state ? ' match these filters' : v.onlyWritable ? ' yet in the repositories you can write to' : ' yet. Label an issue droid to start one'}.
       </td>
     </tr>`;
   return html`${v.runs.map(
