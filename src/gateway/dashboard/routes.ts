@@ -162,6 +162,8 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
       stream.onAbort(() => {
         open = false;
       });
+      // Flushes the headers at once: the page shows "Live" before the first new event.
+      await stream.write(': connected\nretry: 2000\n\n');
       const until = Date.now() + streamMs;
       let idle = 0;
       while (open && Date.now() < until) {
