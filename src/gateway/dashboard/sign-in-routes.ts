@@ -68,7 +68,7 @@ export function mountSignInRoutes<E extends Env>(app: Hono<E>, o: SignInOptions)
     if (!o.oauth)
       return view(c, 'GitHub sign-in is not configured (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET).', 400);
     const state = await startOAuthState(c, o.secret);
-    // The page to return to rides in the state cookie's sibling: keep it simple, always the list.
+    // GitHub sends the browser back to the runs list (the callback keeps no `next`).
     return c.redirect(authorizeUrl(o.oauth, callbackUrl(c), state), 302);
   });
 

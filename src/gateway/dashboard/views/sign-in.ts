@@ -16,12 +16,7 @@ export function signInBody(v: SignInView): Html {
     ${
       v.github
         ? html`<p>
-              <a
-                class="btn primary"
-                id="github-sign-in"
-                href="/login/github?next=${encodeURIComponent(v.next)}"
-                >Sign in with GitHub</a
-              >
+              <a class="btn primary" id="github-sign-in" href="/login/github">Sign in with GitHub</a>
             </p>
             <p class="muted">You see the runs of the repositories you can write to.</p>`
         : ''
