@@ -226,6 +226,10 @@ describe('dashboard behind the fallback guard (basic auth, read only)', () => {
       pullRequest: 12,
     });
     expect(list.runs[0]).toMatchObject({ costUsd: null, step: 'code', by: 'alice', trigger: 'label' });
+    const one = (await (await app.request('/api/runs?limit=1', { headers: basic })).json()) as {
+      runs: unknown[];
+    };
+    expect(one.runs).toEqual([expect.objectContaining({ runId: 'acme-app-8-bbb' })]);
     const res = await app.request('/api/runs/acme-app-7-aaa', { headers: basic });
     const detail = (await res.json()) as { run: Record<string, unknown>; events: StoredRunEvent[] };
     expect(detail.run).toMatchObject({ runId: 'acme-app-7-aaa', status: 'succeeded', pullRequest: 12 });

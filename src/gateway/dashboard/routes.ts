@@ -39,7 +39,10 @@ export interface RunRoutesOptions {
   readonly streamMs?: number;
 }
 
+/** How many recent runs the list looks through (filters apply to these). */
 const LIST_SIZE = 500;
+/** Runs shown on the list page and answered by `/api/runs` without `limit`. */
+const PAGE_SIZE = 100;
 const NOTICES: Record<string, string> = {
   cancel: 'Cancel requested. The run stops in a moment; this page follows it.',
   retry: 'Retry requested. The new run appears in the list in a moment.',
@@ -93,7 +96,8 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
 
   const listView = async (c: Context, viewer: Viewer): Promise<RunsListView> => {
     const filter = filterOf(c);
-    const { runs, options } = await visibleRuns(viewer, filter);
+    const { runs: all, options } = await visibleRuns(viewer, filter);
+    const runs = all.slice(0, PAGE_SIZE);
     const q = new URLSearchParams({ ...filter, rows: '1' });
     return {
       runs,
@@ -239,7 +243,9 @@ export function mountRunRoutes<E extends Env>(app: Hono<E>, o: RunRoutesOptions)
   app.get('/api/runs', async (c) => {
     const viewer = await o.viewer(c);
     if (!viewer) return c.json({ error: 'sign in first' }, 401);
-    return c.json({ runs: (await visibleRuns(viewer, filterOf(c))).runs });
+    const n = Number.parseInt(c.req.query('limit') ?? '', 10);
+    const limit = Number.isFinite(n) ? Math.min(Math.max(n, 1), LIST_SIZE) : PAGE_SIZE;
+    return c.json({ runs: (await visibleRuns(viewer, filterOf(c))).runs.slice(0, limit) });
   });
 
   app.get('/api/runs/:id', async (c) => {
