@@ -12,10 +12,8 @@ const FORGE = rule(
   '(^|/)forge(/|$)',
   "the local forge is the demo's: only demo/ and cli/ (and tests) import it",
 );
-// `engine/ledger.js` is the ledger, which moves to src/ledger/ (its own folder); until then it is
-// the one engine module adapters may import. Drop the exception once nothing imports it.
 const ENGINE = rule(
-  '^(\\.\\./)+engine/(?!ledger\\.js$)',
+  reaches(['engine']),
   'adapters do not import the engine: pass what they need in, or move a shared type to the folder that owns it',
 );
 /** Product code never imports the demo (which includes the forge). */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAgent } from '../src/agent/run-agent.js';
 import type { ModelRole } from '../src/config/load-config.js';
-import type { RunEvent } from '../src/engine/ledger.js';
+import type { RunEvent } from '../src/ledger/index.js';
 import { createModelRouter } from '../src/models/router.js';
 import { fakeReply, startFakeModelServer, type FakeReply } from '../test/support/fake-model-server.js';
 import { createLocalExecutor } from '../test/support/local-executor.js';

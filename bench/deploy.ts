@@ -86,7 +86,7 @@ async function mergeScenario() {
   const runId = (await until(runIdOn(number)))!;
   const events = await stack.services!.ledger.events(runId);
   const at = (type: string, step?: string) =>
-    events.find((e) => e.type === type && (!step || e.step === step))?.at ?? NaN;
+    events.find((e) => e.type === type && (!step || ('step' in e && e.step === step)))?.at ?? NaN;
   await finished(runId);
   return {
     total: call.receivedAt - t0,

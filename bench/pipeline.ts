@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
-import { RunLedger, type StoredRunEvent } from '../src/engine/ledger.js';
+import { eventsOf, isEvent, RunLedger, type StoredRunEvent } from '../src/ledger/index.js';
 import { intakeJobId } from '../src/queue/jobs.js';
 import { createQueues, type Queues } from '../src/queue/queues.js';
 import { startEmbeddedRedis } from '../src/queue/embedded-redis.js';
@@ -265,9 +265,9 @@ interface Breakdown {
 async function breakdown(b: Bench, t: Tracked): Promise<Breakdown> {
   const events: StoredRunEvent[] = t.runId ? await b.ledger.events(t.runId) : [];
   const first = (type: string, step?: string) =>
-    events.find((e) => e.type === type && (step === undefined || e.step === step));
+    events.find((e) => e.type === type && (step === undefined || ('step' in e && e.step === step)));
   const sum = (pick: (e: StoredRunEvent) => boolean, field: string) =>
-    events.filter(pick).reduce((acc, e) => acc + (Number(e[field]) || 0), 0);
+    events.filter(pick).reduce((acc, e) => acc + (Number((e as Record<string, unknown>)[field]) || 0), 0);
   const stepMs = (step: string) => sum((e) => e.type === 'step.completed' && e.step === step, 'durationMs');
   const phase = (p: string) =>
     b.phases.filter((x) => x.runId === t.runId && x.phase === p).reduce((acc, x) => acc + x.ms, 0);
@@ -283,8 +283,10 @@ async function breakdown(b: Bench, t: Tracked): Promise<Breakdown> {
   const started = first('run.started')?.at ?? NaN;
   const checkoutStarted = first('step.started', 'checkout')?.at ?? NaN;
   const prAt = first('pull_request')?.at ?? NaN;
-  const finished = first('run.finished');
-  const reportDone = events.filter((e) => e.type === 'step.completed' && e.step === 'report').at(-1)?.at;
+  const finished = events.find((e) => isEvent(e, 'run.finished'));
+  const reportDone = eventsOf(events, 'step.completed')
+    .filter((e) => e.step === 'report')
+    .at(-1)?.at;
 
   const steps = ['checkout', 'plan', 'approve', 'code', 'test', 'review', 'publish', 'report'];
   const stepsTotal = steps.reduce((acc, st) => acc + stepMs(st), 0);

@@ -18,6 +18,7 @@ const BENCHMARKS = [
   'pipeline',
   'deploy',
   'schedules',
+  'dashboard',
 ] as const;
 
 const benchDir = dirname(fileURLToPath(import.meta.url));

@@ -39,6 +39,8 @@ describe('folder boundaries (eslint no-restricted-imports)', () => {
     ['src/agent/run-agent.ts', '../engine/run-context.js', true],
     ['src/agent/tools/probe.ts', '../../engine/run-steps.js', true],
     ['src/agent/run-agent.ts', '../models/router.js', false],
+    ['src/agent/run-agent.ts', '../engine/ledger.js', true],
+    ['src/agent/run-agent.ts', '../ledger/index.js', false],
     // the gateway: no engine, agent or sandbox
     ['src/gateway/app.ts', '../engine/process-run.js', true],
     ['src/gateway/app.ts', '../agent/run-agent.js', true],

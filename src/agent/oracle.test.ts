@@ -10,7 +10,7 @@ import {
 } from '../../test/support/fake-model-server.js';
 import { createLocalExecutor } from '../../test/support/local-executor.js';
 import { MODEL_ROLES, type ModelRef, type ModelRole } from '../config/load-config.js';
-import type { RunEvent } from '../engine/ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 import { costOf, loadPriceTable } from '../models/pricing.js';
 import { createModelRouter } from '../models/router.js';
 import { runAgent } from './run-agent.js';

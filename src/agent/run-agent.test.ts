@@ -11,7 +11,7 @@ import {
 } from '../../test/support/fake-model-server.js';
 import { createLocalExecutor } from '../../test/support/local-executor.js';
 import type { ModelRef, ModelRole } from '../config/load-config.js';
-import { RunLedger, type RunEvent } from '../engine/ledger.js';
+import { RunLedger, type AgentModelEvent, type RunEvent } from '../ledger/index.js';
 import { costOf, loadPriceTable } from '../models/pricing.js';
 import { createModelRouter, type ModelRouter } from '../models/router.js';
 import { runAgent, type RunAgentOptions } from './run-agent.js';
@@ -172,7 +172,7 @@ describe('runAgent', () => {
         'tool:finish',
         'agent.finished',
       ]);
-      const model = events[1]!;
+      const model = events[1] as AgentModelEvent;
       expect(model).toMatchObject({
         step: 1,
         role: 'coder',

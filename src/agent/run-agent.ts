@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import type { ModelRole } from '../config/load-config.js';
-import type { EventSink, RunEvent } from '../engine/ledger.js';
+import type { EventSink, RunEvent } from '../ledger/index.js';
 import type { ModelRouter, RoleOverrides, RoutedResponse } from '../models/router.js';
 import { ModelError, type ModelRequest, type TokenUsage, type ToolCall } from '../models/types.js';
 import type { CommandExecutor } from '../sandbox/types.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/load-config.js';
 import type { RunServices } from '../engine/run-context.js';
-import { RunLedger } from '../engine/ledger.js';
+import { RunLedger } from '../ledger/index.js';
 import { createGitHubHost } from '../github/create-github-host.js';
 import type { GitHubHost } from '../github/types.js';
 import { createModelRouter, type ModelRouter } from '../models/router.js';
@@ -40,6 +40,8 @@ export function createContext(
     config.github.auth?.kind === 'app' ? config.github.auth.privateKey : undefined,
     config.github.webhookSecret,
     config.dashboardPassword,
+    config.dashboard.token,
+    config.dashboard.oauth?.clientSecret,
     config.models.openai.apiKey,
     config.models.anthropic.apiKey,
     ...Object.values(config.deploy.secrets),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DeployTarget } from '../demo/deploy-target.js';
 import type { Stack } from './start-stack.js';
-import type { RunEvent } from '../engine/ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 
 /** The secret the demo's deploy hook is signed with (`DROIDWORKS_SECRET_DEMO_HOOK`). */
 export const demoHookSecret = (): string => randomBytes(16).toString('hex');
@@ -106,7 +106,7 @@ async function mergeAndWatch(
 function narrate(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'deploy.gate':
-      return `gate: ${String(e.verdict)} (${(e.checks as Array<{ name: string; state: string }>).map((c) => `${c.name} ${c.state}`).join(', ') || 'no checks yet'})`;
+      return `gate: ${String(e.verdict)} (${e.checks.map((c) => `${c.name} ${c.state}`).join(', ') || 'no checks yet'})`;
     case 'deploy.started':
       return `${String(e.environment)}: GitHub deployment ${String(e.deploymentId)} in_progress, calling the deploy hook`;
     case 'deploy.deployer':

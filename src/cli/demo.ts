@@ -10,7 +10,7 @@ import { startStack } from './start-stack.js';
 import { startDeployTarget } from '../demo/deploy-target.js';
 import { deployAct, demoHookSecret } from './demo-deploy.js';
 import { demoSchedule } from './demo-schedule.js';
-import type { RunEvent } from '../engine/ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 import { createModelRouter } from '../models/router.js';
 import { createScriptedProvider } from '../demo/scripted-provider.js';
 import { createLogger } from '../util/logger.js';

@@ -19,6 +19,8 @@ const GATEWAY = [
   ['PORT, HOST', 'where the gateway listens (default 3000 on 0.0.0.0)'],
   ['DROIDWORKS_BOT_LOGIN', 'the bot account whose own events are ignored (App: <slug>[bot])'],
   ['DROIDWORKS_PUBLIC_URL', 'the address users reach the dashboard at (run links in comments)'],
+  ['DROIDWORKS_DASHBOARD_TOKEN', 'dashboard sign-in as the admin (24+ characters)'],
+  ['GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET', "dashboard sign-in with GitHub (the App's OAuth client)"],
 ] as const;
 
 const TRACES = [

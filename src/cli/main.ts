@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, type Config, type LoadConfigOptions } from '../config/load-config.js';
-import { RunLedger } from '../engine/ledger.js';
+import { describeEvent, RunLedger } from '../ledger/index.js';
 import { createRedisConnection, openRedis } from '../queue/redis-connection.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { createContext } from './context.js';
@@ -123,8 +123,9 @@ program
   .description('inspect runs')
   .command('show <runId>')
   .description("print a run's state and ledger")
+  .option('--json', 'one JSON object per event instead of a readable line')
   .addHelpText('after', HELP['runs show']!)
-  .action(async (runId: string) => {
+  .action(async (runId: string, opts: { json?: boolean }) => {
     const { config } = setup([]);
     if (!config.redisUrl)
       throw new ConfigError([
@@ -141,7 +142,10 @@ program
         return;
       }
       console.log(JSON.stringify(state, null, 2));
-      for (const e of events) console.log(`${new Date(e.at).toISOString()} ${JSON.stringify(e)}`);
+      for (const e of events) {
+        const line = opts.json ? JSON.stringify(e) : `${e.type.padEnd(22)} ${describeEvent(e)}`;
+        console.log(`${new Date(e.at).toISOString()} ${line}`);
+      }
     } finally {
       redis.disconnect();
     }

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/load-config.js';
-import { RunLedger } from '../engine/ledger.js';
+import { RunLedger } from '../ledger/index.js';
 import { createGatewayApp, type GatewayDeps, type ReadinessCheck } from '../gateway/app.js';
 import { createGatewayServer } from '../gateway/gateway-listener.js';
-import { mountDashboard } from '../gateway/dashboard.js';
-import { dashboardGuard } from '../gateway/dashboard-guard.js';
+import { mountDashboard } from '../gateway/dashboard/mount-dashboard.js';
+import { sessionSecret } from '../gateway/dashboard/sessions.js';
+import { createGitHubHost } from '../github/create-github-host.js';
 import { createGatewayMetrics } from '../gateway/metrics.js';
 import { createWebhookVerifier } from '../github/verify-webhook.js';
 import { createIntakeWriter } from '../queue/intake-writer.js';
@@ -56,9 +57,10 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
   redis.on('error', (err: Error) => o.logger.warn({ err: err.message }, 'gateway redis connection error'));
   const queues = createQueues(redis, o.config.queuePrefix);
   const metrics = createGatewayMetrics({ collectDefaults: true });
+  const intake = createIntakeWriter(redis, queues);
   const deps: GatewayDeps = {
     verifier: createWebhookVerifier(secret),
-    intake: createIntakeWriter(redis, queues),
+    intake,
     settings: {
       triggerLabel: o.config.triggerLabel,
       commandPrefix: o.config.commandPrefix,
@@ -72,12 +74,28 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
         metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
     },
     mount: (app) => {
-      const guard = dashboardGuard(o.config.dashboardPassword);
-      for (const path of ['/runs', '/runs/*', '/api/runs', '/api/runs/*']) app.use(path, guard);
+      const dash = o.config.dashboard;
+      const github =
+        dash.oauth && o.config.github.auth
+          ? createGitHubHost(o.config.github, { logger: o.logger })
+          : undefined;
+      const webUrl = gitBaseUrl(o.config.github.apiUrl);
       mountDashboard(app, {
         ledger: new RunLedger(redis, o.config.queuePrefix),
         logger: o.logger,
-        webUrl: gitBaseUrl(o.config.github.apiUrl),
+        webUrl,
+        signIn: {
+          token: dash.token,
+          oauth: dash.oauth && { ...dash.oauth, webUrl, apiUrl: o.config.github.apiUrl },
+          secret: sessionSecret(secret, dash.token, dash.oauth?.clientSecret),
+          publicUrl: o.config.publicUrl,
+        },
+        password: o.config.dashboardPassword,
+        permission: github && ((repo, login) => github.getPermission(repo, login)),
+        submitCommand: (job) => intake.submit(job),
+        commandPrefix: o.config.commandPrefix,
+        adminLogin: o.config.github.botLogin ?? 'droidworks',
+        queues,
       });
     },
   };

@@ -60,6 +60,31 @@ describe('loadConfig', () => {
     expect(problems.find((p) => p.path === 'REDIS_URL')?.example).toBe('redis://127.0.0.1:6379');
   });
 
+  it('reads the dashboard sign-in: an admin token and the OAuth client, both halves or neither', () => {
+    expect(loadConfig({}).dashboard).toEqual({ token: undefined, oauth: undefined });
+    const config = loadConfig({
+      DROIDWORKS_DASHBOARD_TOKEN: 'x'.repeat(24),
+      GITHUB_CLIENT_ID: 'Iv23abc',
+      GITHUB_CLIENT_SECRET: 'shh',
+    });
+    expect(config.dashboard).toEqual({
+      token: 'x'.repeat(24),
+      oauth: { clientId: 'Iv23abc', clientSecret: 'shh' },
+    });
+    expect(problemsOf(() => loadConfig({ DROIDWORKS_DASHBOARD_TOKEN: 'short' }))).toEqual([
+      expect.objectContaining({
+        path: 'DROIDWORKS_DASHBOARD_TOKEN',
+        message: 'must be at least 24 characters',
+      }),
+    ]);
+    expect(problemsOf(() => loadConfig({ GITHUB_CLIENT_ID: 'Iv23abc' }))).toEqual([
+      expect.objectContaining({
+        path: 'GITHUB_CLIENT_SECRET',
+        example: 'GITHUB_CLIENT_SECRET=0123456789abcdef…',
+      }),
+    ]);
+  });
+
   it('requires the webhook secret for the gateway and credentials for the worker', () => {
     const problems = problemsOf(() => loadConfig({}, { require: ['gateway', 'worker'] }));
     expect(problems.map((p) => p.path)).toEqual(['GITHUB_WEBHOOK_SECRET', 'GITHUB_TOKEN']);

@@ -51,6 +51,15 @@ export interface Config {
   /** HTTP basic auth password for the run dashboard; unset: only this machine may read it. */
   readonly dashboardPassword: string | undefined;
   /**
+   * Sign-in to the dashboard (either or both; with neither, `dashboardPassword` or loopback guards it).
+   * `token`: `DROIDWORKS_DASHBOARD_TOKEN`, a static admin token. `oauth`: `GITHUB_CLIENT_ID` and
+   * `GITHUB_CLIENT_SECRET`, the App's OAuth client (GitHub users see the repositories they can write to).
+   */
+  readonly dashboard: {
+    readonly token: string | undefined;
+    readonly oauth: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  };
+  /**
    * Mirrors, worktrees, sandbox workspaces and the embedded Redis' files. Always absolute: a
    * relative `DROIDWORKS_DATA_DIR` is resolved against the working directory once, here (Docker
    * refuses relative bind mounts). @defaultValue `<cwd>/.droidworks`
@@ -256,6 +265,9 @@ const schema = z.object({
   PORT: int(0, 65535).default(3000),
   DROIDWORKS_PUBLIC_URL: url.optional(),
   DROIDWORKS_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  DROIDWORKS_DASHBOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
   DROIDWORKS_DATA_DIR: z.string().default('.droidworks'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
@@ -375,6 +387,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   }
 
   const deploy = readDeployEnv(cleaned, problems);
+  if (Boolean(e.GITHUB_CLIENT_ID) !== Boolean(e.GITHUB_CLIENT_SECRET))
+    problems.push({
+      path: e.GITHUB_CLIENT_ID ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID',
+      message:
+        'GitHub sign-in to the dashboard needs both the OAuth client id and secret (the App settings page, "Client secrets")',
+      example: e.GITHUB_CLIENT_ID ? 'GITHUB_CLIENT_SECRET=0123456789abcdef…' : 'GITHUB_CLIENT_ID=Iv23li…',
+    });
   problems.push(
     ...missingRequired(
       options.require,
@@ -400,6 +419,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     http: { host: e.HOST, port: e.PORT },
     publicUrl: e.DROIDWORKS_PUBLIC_URL,
     dashboardPassword: e.DROIDWORKS_DASHBOARD_PASSWORD,
+    dashboard: {
+      token: e.DROIDWORKS_DASHBOARD_TOKEN,
+      oauth:
+        e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
+          ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
+          : undefined,
+    },
     dataDir: absolute(e.DROIDWORKS_DATA_DIR),
     logLevel: e.LOG_LEVEL,
     tracing: {

@@ -176,6 +176,10 @@ async function enqueueDeploy(
     status: 'queued',
     workflow,
     subject: `${job.repo.owner}/${job.repo.name}#${subject.number}`,
+    subjectType: subject.type,
+    by: job.sender.login,
+    trigger: `${deps.commandPrefix} ${request.action}`,
+    queuedAt: Date.now(),
     ...(request.sha ? { sha: request.sha } : {}),
   });
   await deps.ledger.append(runId, {

@@ -1,6 +1,6 @@
 import type { GitHubHost, IssueRef } from '../github/types.js';
 import type { Logger } from '../util/logger.js';
-import type { RunLedger } from './ledger.js';
+import type { RunLedger } from '../ledger/index.js';
 import { isRetryable } from './run-failure.js';
 import type { FinalRunStatus, RunStatus } from './run-status.js';
 
@@ -78,6 +78,7 @@ export async function endRun(
     status: end.status,
     tokens: end.tokens,
     costUsd: end.costUsd ?? -1,
+    endedAt: Date.now(),
     ...(end.pullRequest !== undefined ? { pullRequest: end.pullRequest } : {}),
     ...(end.error ? { error: end.error } : {}),
   });

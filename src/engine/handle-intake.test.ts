@@ -164,6 +164,31 @@ describe('handleIntake (no Docker)', () => {
     expect(progress[0]!.body).toMatch(/Cancelled.*Cancelled by @alice before it started/s);
   });
 
+  it('records who and what started a run in its state (the dashboard list shows them)', async () => {
+    const n = newIssue();
+    const [outcome] = await handleIntake(job('label', n), deps);
+    if (outcome?.action !== 'started') throw new Error('not started');
+    const state = await services.ledger.state(outcome.runId);
+    expect(state).toMatchObject({ by: 'alice', trigger: 'label', subjectType: 'issue' });
+    expect(Number(state.queuedAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('takes a command pressed by the dashboard admin without a permission look-up; never for others', async () => {
+    const n = newIssue();
+    const [outcome] = await handleIntake(job('label', n), deps);
+    if (outcome?.action !== 'started') throw new Error('not started');
+    // `nobody` has no access at all: only the admin flag the gateway sets lets this through.
+    const pressed = job('command', n, {
+      sender: { login: 'nobody' },
+      commands: ['/droid cancel'],
+      event: 'dashboard',
+    });
+    expect(await handleIntake(pressed, deps)).toEqual([{ action: 'refused', reason: 'permission none' }]);
+    const admin = { ...pressed, deliveryId: randomUUID(), dashboardAdmin: true as const };
+    expect(await handleIntake(admin, deps)).toEqual([{ action: 'cancelled', runId: outcome.runId }]);
+    expect((await services.ledger.state(outcome.runId)).status).toBe('cancelled');
+  });
+
   it('refuses, with a comment, a repository override that names a step droidworks does not have', async () => {
     const repo = stack.repo.full;
     const own = [

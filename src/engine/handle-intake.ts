@@ -14,7 +14,7 @@ import type { RunQueue } from '../queue/run-queue.js';
 import type { Logger } from '../util/logger.js';
 import { commentMarker, isWriter, type GitHubHost, type IssueRef } from '../github/types.js';
 import { endRun } from './end-run.js';
-import type { RunLedger } from './ledger.js';
+import type { RunLedger } from '../ledger/index.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 import { handleDeployCommand, handleDeployEvent, type DeployIntakeDeps } from './deploy-intake.js';
 import type { MaintenanceIntake } from '../schedules/maintenance-intake.js';
@@ -84,7 +84,7 @@ export async function handleIntake(job: IntakeJob, deps: IntakeDeps): Promise<In
 
   const repo = { owner, repo: name };
   const issue = { ...repo, issueNumber: subject.number };
-  const permission = await deps.github.getPermission(repo, job.sender.login);
+  const permission = job.dashboardAdmin ? 'admin' : await deps.github.getPermission(repo, job.sender.login);
   const writer = isWriter(permission);
 
   if (job.kind === 'unlabel' || job.kind === 'closed') {
@@ -296,6 +296,15 @@ async function start(
   const status = await deps.ledger.initState(runId, {
     workflow,
     subject: `${job.repo.owner}/${job.repo.name}#${subject.number}`,
+    subjectType: subject.type,
+    by: job.sender.login,
+    trigger:
+      trigger.kind === 'command'
+        ? `${deps.commandPrefix} ${trigger.verb}`
+        : trigger.kind === 'event'
+          ? trigger.event
+          : trigger.kind,
+    queuedAt: Date.now(),
     ...(subject.title ? { title: subject.title.slice(0, 200) } : {}),
   });
   if (status !== 'queued') {

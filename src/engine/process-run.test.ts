@@ -91,7 +91,12 @@ describe('createRunProcessor: the end of an attempt', () => {
       queuedAt: Date.now(),
     };
     for (let i = 0; i < MAX_RUN_STARTS; i++)
-      await services.ledger.append(job.runId, { type: 'run.started', attempt: 1, resumed: i > 0 });
+      await services.ledger.append(job.runId, {
+        type: 'run.started',
+        attempt: 1,
+        resumed: i > 0,
+        workflow: job.workflow,
+      });
     await createRunProcessor(services)(job, new AbortController().signal, { number: 1, max: 3 });
     expect((await services.ledger.state(job.runId)).status).toBe('failed');
     const events = (await services.ledger.events(job.runId)).map((e) => e.type);

@@ -10,7 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { WorkflowDefinition } from '../workflows/parse-workflow.js';
 import type { RepoSetup } from './repo-setup.js';
 import type { Workspace, WorkspaceManager } from '../workspace/workspace-manager.js';
-import type { EventSink, RunLedger } from './ledger.js';
+import type { EventSink, RunLedger } from '../ledger/index.js';
 import type { MaintenanceRunHooks } from '../schedules/run-hooks.js';
 import type { ProgressView } from './render-progress.js';
 import type { DeployServices } from '../deploy/deploy-services.js';

@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load-config.js';
 import { Redis } from 'ioredis';
 import { createProcessSandboxProvider } from '../sandbox/process-sandbox-provider.js';
 import { createLogger } from '../util/logger.js';
-import { RunLedger, type RunEvent } from './ledger.js';
+import { RunLedger, type RunEvent } from '../ledger/index.js';
 import { createRunMetrics, meteredLedger, meteredSandboxes } from './run-metrics.js';
 
 /** The samples of a metric, histogram series named (`…_bucket`, `…_sum`, `…_count`). */
@@ -39,7 +39,7 @@ describe('createRunMetrics: what ledger events count', () => {
   const t0 = 1_700_000_000_000;
   const cases: Array<{
     what: string;
-    events: RunEvent[];
+    events: Array<RunEvent & { at?: number }>;
     queuedAt?: number;
     expect: Array<[string, Record<string, string>, number | undefined]>;
   }> = [
@@ -47,7 +47,7 @@ describe('createRunMetrics: what ledger events count', () => {
       what: 'a run that starts and succeeds',
       events: [
         { type: 'run.started', workflow: 'resolve-issue', attempt: 1, resumed: false, at: t0 },
-        { type: 'run.finished', status: 'succeeded', at: t0 + 42_000 },
+        { type: 'run.finished', status: 'succeeded', tokens: 0, costUsd: 0, at: t0 + 42_000 },
       ],
       queuedAt: t0 - 1500,
       expect: [
@@ -106,12 +106,21 @@ describe('createRunMetrics: what ledger events count', () => {
     {
       what: 'a retry and a failover',
       events: [
-        { type: 'model.retry', role: 'planner', errorKind: 'rate_limit' },
+        {
+          type: 'model.retry',
+          role: 'planner',
+          model: 'anthropic:a',
+          attempt: 1,
+          delayMs: 10,
+          error: 'slow down',
+          errorKind: 'rate_limit',
+        },
         {
           type: 'model.fallback',
           role: 'planner',
           from: 'anthropic:a',
           to: 'openai:b',
+          error: 'overloaded',
           errorKind: 'overloaded',
         },
       ],
@@ -123,12 +132,7 @@ describe('createRunMetrics: what ledger events count', () => {
     },
     {
       what: 'agent loops stopped by budgets, and one that finished',
-      events: [
-        { type: 'agent.finished', reason: 'max_cost' },
-        { type: 'agent.finished', reason: 'max_cost' },
-        { type: 'agent.finished', reason: 'timeout' },
-        { type: 'agent.finished', reason: 'finished' },
-      ],
+      events: [finishedBy('max_cost'), finishedBy('max_cost'), finishedBy('timeout'), finishedBy('finished')],
       expect: [
         ['droidworks_budget_stops_total', { kind: 'cost' }, 2],
         ['droidworks_budget_stops_total', { kind: 'time' }, 1],
@@ -185,11 +189,11 @@ describe('meteredLedger and meteredSandboxes (real Redis, real processes)', () =
     const prefix = `dw-metrics-${Date.now()}`;
     const metrics = createRunMetrics(new Registry());
     const ledger = meteredLedger(new RunLedger(redis, prefix), metrics);
-    await ledger.append('r1', { type: 'run.queued', workflow: 'resolve-issue' });
+    await ledger.append('r1', { type: 'run.queued', workflow: 'resolve-issue', by: 'alice' });
     await ledger
       .sink('r1')
       .emit({ type: 'run.started', workflow: 'resolve-issue', attempt: 1, resumed: false });
-    await ledger.sink('r1').emit({ type: 'run.finished', status: 'failed' });
+    await ledger.sink('r1').emit({ type: 'run.finished', status: 'failed', tokens: 0, costUsd: 0 });
     expect((await ledger.events('r1')).map((e) => e.type)).toEqual([
       'run.queued',
       'run.started',
@@ -234,3 +238,17 @@ describe('meteredLedger and meteredSandboxes (real Redis, real processes)', () =
     ).toBe(1);
   });
 });
+
+function finishedBy(reason: string): RunEvent {
+  return {
+    type: 'agent.finished',
+    reason,
+    steps: 1,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    costUsd: 0,
+    costKnown: true,
+    durationMs: 1,
+  };
+}

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CommandResult, Sandbox, SandboxProvider } from '../sandbox/types.js';
-import type { RunEvent, RunLedger } from './ledger.js';
+import { unreachable, type RunEvent, type RunLedger } from '../ledger/index.js';
 import type { RunServices } from './run-context.js';
 
 /**
@@ -11,7 +11,7 @@ import type { RunServices } from './run-context.js';
 export interface RunMetrics {
   readonly registry: Registry;
   /** Counts what one ledger event says. `queuedAt`: when the run's job was queued, for `run.started`. */
-  observe(runId: string, event: RunEvent, queuedAt?: number): void;
+  observe(runId: string, event: RunEvent & { readonly at?: number }, queuedAt?: number): void;
   readonly sandboxAcquire: Histogram<'backend' | 'outcome'>;
   readonly sandboxCommand: Histogram<'backend' | 'outcome'>;
   readonly containers: Gauge<'backend'>;
@@ -216,8 +216,42 @@ export function createRunMetrics(registry: Registry): RunMetrics {
           if (kind) budgetStops.inc({ kind });
           return;
         }
+        case 'run.queued':
+        case 'run.retrying':
+        case 'run.waiting':
+        case 'run.cancel_requested':
+        case 'step.started':
+        case 'step.resumed':
+        case 'step.retry':
+        case 'step.loop':
+        case 'plan':
+        case 'plan.approved':
+        case 'agent.started':
+        case 'agent.nudge':
+        case 'agent.tool':
+        case 'install':
+        case 'tests':
+        case 'tests.skipped':
+        case 'review':
+        case 'pushed':
+        case 'pull_request':
+        case 'stale_branches':
+        case 'flaky_tests':
+        case 'dependency_updates':
+          return; // not measured (yet)
+        case 'deploy.gate':
+        case 'deploy.approved':
+        case 'deploy.superseded':
+        case 'deploy.started':
+        case 'deploy.deployer':
+        case 'deploy.health':
+        case 'deploy.succeeded':
+        case 'deploy.rollback':
+        case 'deploy.rollback.called':
+        case 'deploy.incident':
+          return; // counted by observeDeploy above
         default:
-          return;
+          return unreachable(e, undefined);
       }
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from './ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 import { runSteps, StepFailedError, UnknownStepError, type StepImpl, type StepSpec } from './run-steps.js';
 
 type Ctx = { calls: string[]; plan?: string; testFailuresLeft: number; flaky: number };
@@ -54,7 +54,7 @@ describe('runSteps', () => {
       signal: new AbortController().signal,
     });
     expect(ctx.calls).toEqual(['plan', 'code', 'test']);
-    expect(s.events.map((e) => `${e.type}:${String(e.step)}`)).toEqual([
+    expect(s.events.map((e) => `${e.type}:${'step' in e ? e.step : ''}`)).toEqual([
       'step.started:plan',
       'step.completed:plan',
       'step.started:code',

@@ -1,4 +1,4 @@
-import type { EventSink, StoredRunEvent } from './ledger.js';
+import type { EventSink, StoredRunEvent } from '../ledger/index.js';
 
 /** What a step may tell the engine besides "done". */
 export interface StepOutcome {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
-import type { RunEvent } from '../engine/ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 import { initialRunState, type RunContext, type RunServices } from '../engine/run-context.js';
 import { runSteps } from '../engine/run-steps.js';
 import type { ModelRouter } from '../models/router.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { handleManifestWeb, registerManifestRoutes } from './app-manifest-flow.js';
 import { handleGitHttp } from './git-http-server.js';
+import { handleOAuthWeb } from './oauth-web-flow.js';
 import { GitStore } from './git-store.js';
 import { RestServer, actorFromRequest } from './rest-server.js';
 import { registerAppRoutes } from './rest-app.js';
@@ -128,6 +129,7 @@ export async function startForge(options: ForgeOptions = {}): Promise<Forge> {
       return;
     }
     if (handleManifestWeb(state, req, res)) return;
+    if (handleOAuthWeb(state, req, res)) return;
     const handled = handleGitHttp(
       {
         root: gitRoot,

@@ -8,7 +8,7 @@ import {
   type FakeModelServer,
 } from '../../test/support/fake-model-server.js';
 import type { ModelRef, ModelRole } from '../config/load-config.js';
-import type { RunEvent } from '../engine/ledger.js';
+import type { RunEvent } from '../ledger/index.js';
 import { costOf, loadPriceTable } from './pricing.js';
 import { createModelRouter, type ModelsConfig } from './router.js';
 import { ModelError, type ModelRequest } from './types.js';

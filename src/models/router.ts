@@ -1,5 +1,5 @@
 import type { Config, ModelRef, ModelRole } from '../config/load-config.js';
-import type { EventSink } from '../engine/ledger.js';
+import type { EventSink, RunEvent } from '../ledger/index.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { createAnthropicProvider } from './anthropic-provider.js';
@@ -80,7 +80,7 @@ export function createModelRouter(models: ModelsConfig, deps: ModelRouterDeps = 
   const prices = deps.prices ?? loadPriceTable(models.pricesFile);
   const secrets = [models.openai.apiKey, models.anthropic.apiKey];
 
-  async function emit(sink: EventSink | undefined, event: { type: string; [k: string]: unknown }) {
+  async function emit(sink: EventSink | undefined, event: RunEvent) {
     if (!sink) return;
     try {
       await sink.emit(event);

@@ -57,6 +57,12 @@ export const intakeJobSchema = z.object({
   /** CI conclusion or state for `ci` jobs. */
   conclusion: z.string().optional(),
   receivedAt: z.number(),
+  /**
+   * Set by the gateway for a command pressed on the dashboard by its admin (signed in with
+   * `DROIDWORKS_DASHBOARD_TOKEN`): no GitHub account to check, so the worker skips the permission
+   * check. Never set from webhook data.
+   */
+  dashboardAdmin: z.literal(true).optional(),
 });
 export type IntakeJob = z.infer<typeof intakeJobSchema>;
 

@@ -1,6 +1,7 @@
 import { makeDeployer } from '../deploy/make-deployer.js';
 import { findLastGoodSha } from '../deploy/last-good-sha.js';
 import type { RunContext } from '../engine/run-context.js';
+import { eventsOf } from '../ledger/index.js';
 import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
 import { deployStateOf, repoOf, showDeploy, type DeployRunState } from './deploy-state.js';
 import { rollbackEnvironment } from './rollback.js';
@@ -186,7 +187,9 @@ async function resumeFromLedger(ctx: RunContext, d: DeployRunState): Promise<voi
   const events = await ctx.services.ledger.events(ctx.runId);
   if (events.some((e) => e.type === 'deploy.started')) d.rolloutStarted = true;
   const done = new Set(
-    events.filter((e) => e.type === 'deploy.succeeded' && e.sha === d.sha).map((e) => String(e.environment)),
+    eventsOf(events, 'deploy.succeeded')
+      .filter((e) => e.sha === d.sha)
+      .map((e) => e.environment),
   );
   while (d.index < d.environments.length && done.has(d.environments[d.index]!.config.name)) {
     d.environments[d.index]!.state = 'succeeded';

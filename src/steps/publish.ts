@@ -2,6 +2,9 @@ import type { RunContext } from '../engine/run-context.js';
 import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
 import { redact } from '../util/redact.js';
 
+/** How much of the branch's diff the ledger keeps (the dashboard shows it). */
+const MAX_DIFF_CHARS = 20_000;
+
 /**
  * Commits and pushes the droid's branch from the host, then opens or updates the one PR for it
  * (looked up by head branch: a retry, a crash or a redelivery never opens a second one) and adds
@@ -41,6 +44,12 @@ export const publish: StepImpl<RunContext> = {
       branch: state.workspace.branch,
       sha: pushed.sha,
       rebased: pushed.rebased,
+      diff: redact(
+        diff.length > MAX_DIFF_CHARS
+          ? `${diff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut at ${MAX_DIFF_CHARS} characters)`
+          : diff,
+        services.secrets,
+      ),
     });
 
     if (job.subject.type === 'issue') {

@@ -2,6 +2,7 @@ import type { RunContext } from '../engine/run-context.js';
 import type { StepImpl } from '../engine/run-steps.js';
 import { detectTestCommand } from '../sandbox/detect-test-command.js';
 import { runTests } from '../sandbox/run-tests.js';
+import { redact } from '../util/redact.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -46,6 +47,7 @@ export const test: StepImpl<RunContext> = {
       failedTests: report.failedTests,
       round,
       durationMs: report.durationMs,
+      output: redact(report.output.slice(-4000), ctx.services.secrets),
     });
     await ctx.progress(true);
     const rounds = Math.min(

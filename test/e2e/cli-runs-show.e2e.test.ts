@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RunLedger } from '../../src/engine/ledger.js';
+import { RunLedger } from '../../src/ledger/index.js';
 import { bareEnv, runCli } from '../support/cli-process.js';
 
 const redisUrl = inject('redisUrl');
@@ -27,12 +27,22 @@ describe('droidworks runs show', () => {
 
   it("prints a run's state and its ledger from a live Redis", async () => {
     const ledger = new RunLedger(redis, prefix);
-    await ledger.append('acme-calc-7-abc', { type: 'run.started', workflow: 'resolve-issue' });
+    await ledger.append('acme-calc-7-abc', {
+      type: 'run.started',
+      attempt: 1,
+      resumed: false,
+      workflow: 'resolve-issue',
+    });
     await ledger.append('acme-calc-7-abc', { type: 'step.started', step: 'checkout' });
     await ledger.setState('acme-calc-7-abc', { status: 'running', step: 'checkout' });
 
     const env = bareEnv({ REDIS_URL: redisUrl, DROIDWORKS_QUEUE_PREFIX: prefix });
-    const result = await runCli(['runs', 'show', 'acme-calc-7-abc'], { cwd, env });
+    const readable = await runCli(['runs', 'show', 'acme-calc-7-abc'], { cwd, env });
+    expect(readable.code).toBe(0);
+    expect(readable.stdout).toMatch(/Z run\.started +attempt 1\n/);
+    expect(readable.stdout).toMatch(/Z step\.started +checkout\n/);
+
+    const result = await runCli(['runs', 'show', 'acme-calc-7-abc', '--json'], { cwd, env });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const [json, ...events] = result.stdout.split(/\n(?=\d{4}-\d\d-\d\dT)/);

@@ -46,22 +46,25 @@ describeDocker('run dashboard', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const list = await page.goto(`${base}/runs`);
     expect(list?.status()).toBe(200);
-    const row = page.locator('tbody tr', { hasText: subject });
+    const row = page.locator('tbody tr[data-run]', { hasText: subject });
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.locator('.badge').innerText()).toBe('succeeded');
     expect(await row.innerText()).toContain(`#${pr.number}`);
-    await page.screenshot({ path: '/tmp/dashboard.png', fullPage: true });
+    await page.screenshot({ path: 'test-results/dashboard/runs.png', fullPage: true });
 
     await row.locator('td').first().getByRole('link').click();
     await page.waitForURL(/\/runs\/[^/]+$/);
-    expect(await page.locator('h1 .badge').innerText()).toBe('succeeded');
+    expect(await page.locator('#summary .badge').innerText()).toBe('succeeded');
     const plan = page.locator('ol.plan li');
     expect(await plan.count()).toBeGreaterThan(0);
     expect((await plan.first().innerText()).length).toBeGreaterThan(0);
-    const prLink = page.getByRole('link', { name: `#${pr.number}`, exact: true });
+    const prLink = page.locator('#summary').getByRole('link', { name: `#${pr.number}`, exact: true });
     expect(await prLink.getAttribute('href')).toMatch(new RegExp(`/pull/${pr.number}$`));
-    expect(await page.locator('table.timeline tbody tr').count()).toBeGreaterThan(5);
-    expect(await page.locator('table.timeline').innerText()).toContain('run.finished');
-    await page.screenshot({ path: '/tmp/dashboard-run.png', fullPage: true });
+    expect(await page.locator('#transcript > li').count()).toBeGreaterThan(5);
+    expect(await page.locator('#transcript').innerText()).toContain('run.finished');
+    // The diff of the pushed branch and the test output are in the transcript.
+    expect(await page.locator('#transcript li[data-type="pushed"] pre.diff').count()).toBe(1);
+    expect(await page.locator('#transcript li[data-type="tests"] details').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: 'test-results/dashboard/run.png', fullPage: true });
   });
 });

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startDeployTarget, type DeployTarget } from '../../src/demo/deploy-target.js';
 import { startStack, type Stack } from '../../src/cli/start-stack.js';
+import { eventsOf } from '../../src/ledger/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { describeDocker } from '../support/docker.js';
 import { waitFor } from '../support/wait-for.js';
@@ -290,7 +291,9 @@ describe('deploy stage', () => {
       expect(statesOf(stack, pr.sha, 'production')).toEqual([['in_progress', 'success']]);
       const events = await stack.services!.ledger.events(runIdOf(stack, pr.number)!);
       expect(
-        events.filter((e) => e.type === 'deploy.started' && e.environment === 'staging').map((e) => e.reused),
+        eventsOf(events, 'deploy.started')
+          .filter((e) => e.environment === 'staging')
+          .map((e) => e.reused),
       ).toEqual([false, true]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

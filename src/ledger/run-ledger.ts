@@ -1,22 +1,5 @@
 import type { Redis } from 'ioredis';
-
-/** One entry of a run's ledger. `type` names what happened; the rest is plain JSON data. */
-export interface RunEvent {
-  readonly type: string;
-  /** Milliseconds since the epoch, set by the ledger when appended. */
-  readonly at?: number;
-  readonly [field: string]: unknown;
-}
-
-/** Where a producer of events (agent loop, steps, engine) writes them. */
-export interface EventSink {
-  emit(event: RunEvent): Promise<void>;
-}
-
-export interface StoredRunEvent extends RunEvent {
-  readonly id: string;
-  readonly at: number;
-}
+import type { EventSink, RunEvent, StoredRunEvent } from './run-event.js';
 
 /** How long a finished run's ledger is kept. @defaultValue 30 days */
 const RETENTION_SECONDS = 30 * 24 * 3600;
@@ -71,9 +54,8 @@ export class RunLedger {
   async events(runId: string, after = '-'): Promise<StoredRunEvent[]> {
     const start = after === '-' ? '-' : `(${after}`;
     const rows = await this.redis.xrange(this.eventsKey(runId), start, '+');
-    return rows.map(
-      ([id, fields]) => ({ ...(JSON.parse(fields[1] ?? '{}') as RunEvent), id }) as StoredRunEvent,
-    );
+    // The ledger holds only what `append` wrote, so its JSON is a RunEvent (already validated by type).
+    return rows.map(([id, fields]) => ({ ...(JSON.parse(fields[1] ?? '{}') as StoredRunEvent), id }));
   }
 
   /** Merges `state` into the run's state hash and moves the run to the top of the recent-runs index. */

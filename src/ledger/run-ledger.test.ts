@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { RunLedger } from './ledger.js';
+import { RunLedger } from './run-ledger.js';
 
 const redisUrl = inject('redisUrl');
 

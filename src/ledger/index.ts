@@ -1,0 +1,3 @@
+export * from './run-event.js';
+export * from './run-ledger.js';
+export * from './describe-event.js';
