@@ -21,9 +21,7 @@ export function mountQueuesBoard<E extends Env>(
   const adapter = new HonoAdapter(serveStatic).setBasePath(QUEUES_PATH);
   createBullBoard({
     queues: [new BullMQAdapter(queues.intake), new BullMQAdapter(queues.runs)],
-    // @bull-board/hono 9.10.1 brings its own @bull-board/api 9.10.1 beside our 9.10.2: the same
-    // interface declared twice, which TypeScript will not unify (a private field). Same shape at run time.
-    serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'droidworks queues' } },
   });
   const adminOnly = async (c: Context, next: () => Promise<void>) => {
