@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
  */
 const reaches = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
 const rule = (regex, message) => ({ regex, message });
-/** The local forge is the demo's: `src/forge` today, `src/demo/forge` after it moves. */
+/** The local forge is the demo's (`src/demo/forge`): the rule matches any `forge/` path. */
 const FORGE = rule(
   '(^|/)forge(/|$)',
   "the local forge is the demo's: only demo/ and cli/ (and tests) import it",

@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { handleGitHttp } from '../src/forge/git-http-server.js';
+import { handleGitHttp } from '../src/demo/forge/git-http-server.js';
 import { createLogger } from '../src/util/logger.js';
 import { createWorkspaceManager } from '../src/workspace/workspace-manager.js';
 

@@ -1,5 +1,5 @@
 import type { Stack } from './start-stack.js';
-import { pushFiles } from '../forge/maintenance-test-api.js';
+import { pushFiles } from '../demo/forge/maintenance-test-api.js';
 
 /** A repository prompt workflow on a 15-second schedule, for `droidworks demo --schedule`. */
 const DEMO_WORKFLOW = [

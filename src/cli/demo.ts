@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import type { Forge } from '../forge/start-forge.js';
+import type { Forge } from '../demo/forge/start-forge.js';
 import { SAMPLE_REPO } from '../demo/sample-repo.js';
 import { startStack } from './start-stack.js';
 import { startDeployTarget } from '../demo/deploy-target.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startForge, type Forge } from '../forge/start-forge.js';
+import { startForge, type Forge } from '../demo/forge/start-forge.js';
 import { convertAppManifest, type CreatedApp } from '../github/convert-app-manifest.js';
 import { buildManifest, envFileText, MANIFEST_TEMPLATE, newAppUrl } from './setup.js';
 

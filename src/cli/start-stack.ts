@@ -7,7 +7,7 @@ import { serveGateway, type RunningGateway } from './serve-gateway.js';
 import { serveWorker, type RunningWorker } from './serve-worker.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import type { RunServices } from '../engine/run-context.js';
-import { startForge, type Forge } from '../forge/start-forge.js';
+import { startForge, type Forge } from '../demo/forge/start-forge.js';
 import type { ModelRouter } from '../models/router.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../queue/embedded-redis.js';
 import { createRedisConnection } from '../queue/redis-connection.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleGitHttp } from '../forge/git-http-server.js';
+import { handleGitHttp } from '../demo/forge/git-http-server.js';
 import { createLogger } from '../util/logger.js';
 import { droidBranch } from './branch-name.js';
 import { GitError } from './errors.js';

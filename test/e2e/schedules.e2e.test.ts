@@ -14,7 +14,7 @@ import { scriptedRoleOf } from '../../src/demo/scripted-turns.js';
 import { waitFor } from '../support/wait-for.js';
 import { startNpmRegistry, type LocalNpmRegistry } from '../support/npm-registry.js';
 import { createScheduleStore } from '../../src/queue/job-schedulers.js';
-import { editIssueBody, pushFiles, setIssueTimes } from '../../src/forge/maintenance-test-api.js';
+import { editIssueBody, pushFiles, setIssueTimes } from '../../src/demo/forge/maintenance-test-api.js';
 
 const redisUrl = inject('redisUrl');
 const docker = promisify(execFile);

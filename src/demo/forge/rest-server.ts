@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../util/logger.js';
+import type { Logger } from '../../util/logger.js';
 import { looksLikeJwt, verifyAppJwt } from './app-jwt.js';
 import { HttpError, Router, readBody, type RequestAuth, type RequestContext } from './http.js';
 import type { ForgeState } from './state.js';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../util/logger.js';
+import type { Logger } from '../../util/logger.js';
 import { handleManifestWeb, registerManifestRoutes } from './app-manifest-flow.js';
 import { handleGitHttp } from './git-http-server.js';
 import { handleOAuthWeb } from './oauth-web-flow.js';

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Logger } from '../util/logger.js';
+import type { Logger } from '../../util/logger.js';
 import type { HookDelivery } from './types.js';
 
 export interface WebhookTarget {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startForge, type Forge } from '../../test/support/github-simulator.js';
+import { startForge, type Forge } from '../../../test/support/github-simulator.js';
 import { signBody } from './webhooks.js';
 
 const run = promisify(execFile);
