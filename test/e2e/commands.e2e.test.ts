@@ -166,8 +166,8 @@ describeDocker('commands, iterations and failures', () => {
         e2e!.model.requests.some(
           (r) => JSON.stringify(r.body).includes('str_replace_based_edit_tool') && !isPlanner(r.body),
         ),
-      // Generous: in earlier full-suite runs this wait timed out at 60 s (suspected: the label
-      // delivery answered 503 before the gateway's Redis was ready, fixed in serveGateway). A
+      // Generous. Earlier full-suite runs timed out here at 60 s: the label delivery was answered
+      // 503 before the gateway's Redis was ready, so no run started (fixed in serveGateway). A
       // timeout prints the run's ledger and the last log lines; the cancel must still land in 5 s.
       150_000,
     );
