@@ -10,7 +10,7 @@ import { createGatewayMetrics } from '../gateway/metrics.js';
 import { createWebhookVerifier } from '../github/verify-webhook.js';
 import { createIntakeWriter } from '../queue/intake-writer.js';
 import { createQueues, queueDepths } from '../queue/queues.js';
-import { createRedisConnection } from '../queue/redis-connection.js';
+import { openRedis } from '../queue/redis-connection.js';
 import type { Logger } from '../util/logger.js';
 import { traceDeliveries } from '../telemetry/trace-deliveries.js';
 import type { Tracer } from '@opentelemetry/api';
@@ -49,12 +49,19 @@ export interface ServeGatewayOptions {
   readonly tracer?: Tracer;
 }
 
-/** Starts the webhook gateway's HTTP server. */
+/**
+ * Starts the webhook gateway's HTTP server, once its Redis connection is ready (so every delivery
+ * it accepts can be stored); a `RedisUnreachableError` when Redis does not answer.
+ */
 export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGateway> {
   const secret = o.config.github.webhookSecret;
   if (!secret) throw new Error('GITHUB_WEBHOOK_SECRET is required for the gateway');
-  const redis = createRedisConnection(o.redisUrl, { role: 'producer' });
-  redis.on('error', (err: Error) => o.logger.warn({ err: err.message }, 'gateway redis connection error'));
+  // Ready before the port opens: a producer connection refuses commands until then, so a delivery
+  // arriving in between would be answered 503 and lost until the next redelivery sweep.
+  const redis = await openRedis(o.redisUrl, {
+    role: 'producer',
+    onError: (err) => o.logger.warn({ err: err.message }, 'gateway redis connection error'),
+  });
   const queues = createQueues(redis, o.config.queuePrefix);
   const metrics = createGatewayMetrics({ collectDefaults: true });
   const intake = createIntakeWriter(redis, queues);

@@ -51,10 +51,21 @@ export const checkout: StepImpl<RunContext> = {
         .map((c) => ({ user: c.author.login, body: c.body })),
     };
     // A resumed run (its worker died) first removes what its earlier attempt left behind.
+    const started = performance.now();
     const mine = (id: string): boolean => id !== ctx.runId;
     await services.sandboxes.sweep(mine, ctx.signal);
     await services.workspaces.sweep(mine, ctx.signal);
+    const swept = performance.now();
     state.sandbox = await services.sandboxes.acquire(sandboxRequestFor(repoConfig, ctx.runId, ctx.signal));
+    // Its own line, so a checkout that hangs shows whether Docker or git (`workspace ready`) is slow.
+    ctx.log.info(
+      {
+        sandbox: state.sandbox.backend,
+        sweepMs: Math.round(swept - started),
+        ms: Math.round(performance.now() - swept),
+      },
+      'sandbox ready',
+    );
     // A command or review on a pull request works on that PR's own branch.
     let branch = job.branch;
     if (!branch && job.subject.type === 'pull')

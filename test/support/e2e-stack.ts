@@ -5,9 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { startStack, type Stack } from '../../src/cli/start-stack.js';
+import { RunLedger } from '../../src/ledger/index.js';
+import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startFakeModelServer, type FakeModelServer } from './fake-model-server.js';
 import { scriptedHandler } from './scripted-model.js';
+import { waitFor } from './wait-for.js';
 
 export const run = promisify(execFile);
 
@@ -16,6 +19,16 @@ export interface E2E {
   readonly model: FakeModelServer;
   /** Every log line droidworks wrote, for "no secret in logs" assertions. */
   readonly logs: string[];
+  /**
+   * {@link waitFor}, and when it fails (a timeout, a probe that threw) the error also shows the
+   * stack's last log lines, so a stalled run in CI says which step it was waiting in.
+   */
+  waitFor<T>(
+    what: string,
+    probe: () => T | undefined | false | Promise<T | undefined | false>,
+    timeoutMs?: number,
+    intervalMs?: number,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -62,6 +75,19 @@ export async function startE2E(
     stack,
     model,
     logs,
+    waitFor: (what, probe, timeoutMs, intervalMs) =>
+      waitFor(what, probe, timeoutMs, intervalMs).catch(async (err: unknown) => {
+        const runs = await recentRuns(stack).catch((e: unknown) => `(run ledgers unreadable: ${String(e)})`);
+        throw new Error(
+          [
+            err instanceof Error ? err.message : String(err),
+            runs,
+            recentLogs(logs),
+            modelRequests(model),
+          ].join('\n'),
+          { cause: err },
+        );
+      }),
     async close() {
       await stack.close();
       await model.close();
@@ -136,4 +162,59 @@ export function progressOf(stack: Stack, n: number): string | undefined {
 /** `droid:done` / `droid:failed` once a run has reported on issue or PR `n`. */
 export function outcomeOf(stack: Stack, n: number): string | undefined {
   return stack.forge.issue(stack.repo.full, n).labels.find((l) => l.startsWith('droid:'));
+}
+
+/** The last `count` log lines, one short line each (`time level [runId component] msg {fields}`). */
+export function recentLogs(logs: readonly string[], count = 60): string {
+  const lines = logs.slice(-count).map((raw) => {
+    try {
+      const {
+        time,
+        level,
+        msg,
+        runId,
+        component,
+        service: _s,
+        pid: _p,
+        hostname: _h,
+        ...rest
+      } = JSON.parse(raw) as Record<string, unknown>;
+      const at = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '?';
+      const who = [runId, component].filter(Boolean).join(' ');
+      const fields = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+      return `${at} ${String(level)}${who ? ` [${who}]` : ''} ${String(msg)}${fields}`.slice(0, 400);
+    } catch {
+      return raw.trim().slice(0, 400);
+    }
+  });
+  return `last ${lines.length} of ${logs.length} log lines of the stack:\n  ${lines.join('\n  ')}`;
+}
+
+/** One line per request the fake model server received: time order, format, role hint, state. */
+function modelRequests(model: FakeModelServer): string {
+  const lines = model.requests.map(
+    (r, i) =>
+      `#${i} ${r.format} ${r.model} tools=${r.toolNames.length}${r.answered ? ' answered' : ''}${r.aborted ? ' aborted' : ''}`,
+  );
+  return `model requests (${lines.length}):\n  ${lines.join('\n  ')}`;
+}
+
+/** The stack's recent runs: state, and each ledger event with its time (where a run waited shows as a gap). */
+async function recentRuns(stack: Stack): Promise<string> {
+  const redis = createRedisConnection(stack.redisUrl, { role: 'worker' });
+  try {
+    const ledger = new RunLedger(redis, stack.config.queuePrefix);
+    const out: string[] = [];
+    for (const run of await ledger.recent(5)) {
+      out.push(`run ${run.runId} ${JSON.stringify(run.state)}`);
+      for (const e of (await ledger.events(run.runId)).slice(-40)) {
+        const { type, at, id: _id, ...rest } = e;
+        const at23 = new Date(at).toISOString().slice(11, 23);
+        out.push(`  ${at23} ${type} ${JSON.stringify(rest).slice(0, 200)}`);
+      }
+    }
+    return `runs of the stack (newest first):\n  ${out.join('\n  ') || '(none)'}`;
+  } finally {
+    redis.disconnect();
+  }
 }
