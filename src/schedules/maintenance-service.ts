@@ -160,19 +160,23 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
     if (!existing && !create) return;
     const number = existing?.number ?? (await ensureDashboard(repo));
     const { setup, schedules } = await setupSchedules(repo);
-    const [lastRuns, waiting, problems, cost, prs] = await Promise.all([
+    const [lastRuns, groupRuns, waiting, problems, cost, prs] = await Promise.all([
       d.store.lastRuns(full(repo)),
+      Promise.all(schedules.map((s) => d.store.groupRuns(full(repo), s.workflow))),
       d.store.waiting(full(repo)),
       d.store.problems(full(repo)),
       d.store.costThisMonth(full(repo), now()),
       d.github.listPullRequests(ref, { state: 'open' }),
     ]);
     const body = renderDashboard({
-      workflows: schedules.map((s) => ({
+      workflows: schedules.map((s, i) => ({
         workflow: s.workflow,
         cron: s.cron,
         timezone: s.timezone,
         lastRun: lastRuns.get(s.workflow),
+        groupRuns: [...(groupRuns[i] ?? [])]
+          .map(([group, run]) => ({ group, run }))
+          .sort((a, b) => a.group.localeCompare(b.group)),
         waiting: waiting.get(s.workflow),
       })),
       openPrs: prs
@@ -232,6 +236,12 @@ export function createMaintenanceService(d: MaintenanceServiceDeps) {
       const planned = await dependencyGroups(repo, config);
       if ('problem' in planned) return refuse(planned.problem);
       groups = planned.groups;
+      // The dashboard shows the groups planned now; a group with nothing to update leaves it.
+      await d.store.keepGroupRuns(
+        name,
+        workflow,
+        groups.filter((g) => g !== undefined),
+      );
     }
     const branchOf = (group: string | undefined) =>
       maintenanceBranch(workflow, dependencyGroupOf(workflow, group));

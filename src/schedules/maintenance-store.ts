@@ -86,8 +86,26 @@ export class MaintenanceStore {
     return new Map(Object.entries(all).map(([workflow, json]) => [workflow, JSON.parse(json) as LastRun]));
   }
 
-  async setLastRun(repo: string, workflow: string, run: LastRun): Promise<void> {
-    await this.redis.hset(this.key(repo, 'last'), workflow, JSON.stringify(run));
+  /**
+   * Records a workflow's last run; a run of one dependency group (`group: none | by-scope`) is kept
+   * per group, since the groups run at once and each has its own outcome and PR.
+   */
+  async setLastRun(repo: string, workflow: string, run: LastRun, group?: string): Promise<void> {
+    if (group === undefined) await this.redis.hset(this.key(repo, 'last'), workflow, JSON.stringify(run));
+    else await this.redis.hset(this.key(repo, 'last-groups', workflow), group, JSON.stringify(run));
+  }
+
+  /** The last run of each dependency group of `workflow`, by group. */
+  async groupRuns(repo: string, workflow: string): Promise<Map<string, LastRun>> {
+    const all = await this.redis.hgetall(this.key(repo, 'last-groups', workflow));
+    return new Map(Object.entries(all).map(([group, json]) => [group, JSON.parse(json) as LastRun]));
+  }
+
+  /** Forgets the last runs of groups not in `groups` (a group with nothing to update leaves the dashboard). */
+  async keepGroupRuns(repo: string, workflow: string, groups: readonly string[]): Promise<void> {
+    const key = this.key(repo, 'last-groups', workflow);
+    const gone = (await this.redis.hkeys(key)).filter((g) => !groups.includes(g));
+    if (gone.length > 0) await this.redis.hdel(key, ...gone);
   }
 
   /** Why each workflow's work waits (empty when nothing waits). */

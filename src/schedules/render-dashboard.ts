@@ -12,6 +12,11 @@ export interface DashboardWorkflow {
   readonly cron: string;
   readonly timezone: string | undefined;
   readonly lastRun?: LastRun;
+  /**
+   * The last run of each dependency group (`group: none | by-scope`), in order; when there are any,
+   * they replace {@link lastRun}: the groups run at once, each with its own outcome and PR.
+   */
+  readonly groupRuns?: ReadonlyArray<{ readonly group: string; readonly run: LastRun }>;
   readonly waiting?: string;
 }
 
@@ -56,15 +61,17 @@ export function nextRunText(cron: string, timezone: string | undefined, now: num
 
 /** The dashboard issue's body. Each workflow line has a checkbox; ticking it runs the workflow now. Pure. */
 export function renderDashboard(v: DashboardView): string {
+  const runText = (last: LastRun): string => {
+    const link = v.dashboardUrl?.(last.runId);
+    return `${link ? `[\`${last.runId}\`](${link})` : `\`${last.runId}\``} ${last.status}${last.costUsd === null ? '' : `, $${last.costUsd.toFixed(2)}`}${last.pullRequest ? `, PR #${last.pullRequest.number}` : ''}${last.note ? ` (${last.note})` : ''}`;
+  };
   const lines = v.workflows.map((w) => {
-    const last = w.lastRun;
-    const link = last ? (v.dashboardUrl?.(last.runId) ?? undefined) : undefined;
-    const lastText = last
-      ? `${link ? `[\`${last.runId}\`](${link})` : `\`${last.runId}\``} ${last.status}${last.costUsd === null ? '' : `, $${last.costUsd.toFixed(2)}`}${last.pullRequest ? `, PR #${last.pullRequest.number}` : ''}${last.note ? ` (${last.note})` : ''}`
-      : 'never';
+    const lastLines = w.groupRuns?.length
+      ? w.groupRuns.map((g) => `  - last run (\`${g.group}\`): ${runText(g.run)}`)
+      : [`  - last run: ${w.lastRun ? runText(w.lastRun) : 'never'}`];
     return [
       `- [ ] ${box(w.workflow)}**${w.workflow}** (\`${w.cron}\`)`,
-      `  - last run: ${lastText}`,
+      ...lastLines,
       `  - next run: ${nextRunText(w.cron, w.timezone, v.now)}`,
       ...(w.waiting ? [`  - ⏸️ waiting: ${w.waiting}`] : []),
     ].join('\n');

@@ -62,16 +62,21 @@ export function createMaintenanceRunHooks(d: {
     async ended(ctx) {
       const { state, job } = ctx;
       await d.store.addCost(full(ctx), state.costUsd ?? 0);
-      await d.store.setLastRun(full(ctx), job.workflow, {
-        runId: ctx.runId,
-        status: state.status,
-        costUsd: state.costUsd,
-        at: Date.now(),
-        ...(state.pullRequest
-          ? { pullRequest: { number: state.pullRequest.number, url: state.pullRequest.url } }
-          : {}),
-        ...(state.error ? { note: state.error.slice(0, 200) } : {}),
-      });
+      await d.store.setLastRun(
+        full(ctx),
+        job.workflow,
+        {
+          runId: ctx.runId,
+          status: state.status,
+          costUsd: state.costUsd,
+          at: Date.now(),
+          ...(state.pullRequest
+            ? { pullRequest: { number: state.pullRequest.number, url: state.pullRequest.url } }
+            : {}),
+          ...(state.error ? { note: state.error.slice(0, 200) } : {}),
+        },
+        job.dependencyGroup,
+      );
       await d.refreshDashboard({ owner: job.repo.owner, name: job.repo.name });
     },
   };

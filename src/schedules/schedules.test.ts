@@ -249,6 +249,46 @@ describe('dashboard', () => {
     );
     expect(tickedWorkflows(ticked)).toEqual(['stale-branches']);
   });
+  it('shows the last run of each dependency group (they run at once), else the one last run', () => {
+    const run = (runId: string, status: string, pr: number) => ({
+      runId,
+      status,
+      costUsd: 0.01,
+      at: 0,
+      pullRequest: { number: pr, url: `https://example.test/pull/${pr}` },
+    });
+    const body = renderDashboard({
+      workflows: [
+        {
+          workflow: 'dependency-update',
+          cron: '0 6 * * 1',
+          timezone: undefined,
+          lastRun: run('old-all', 'succeeded', 2),
+          groupRuns: [
+            { group: 'tiny-a', run: run('run-a', 'succeeded', 3) },
+            { group: 'tiny-b', run: run('run-b', 'failed', 4) },
+          ],
+        },
+        { workflow: 'changelog', cron: '0 9 * * 1', timezone: undefined, lastRun: run('run-c', 'failed', 5) },
+      ],
+      openPrs: [],
+      problems: [],
+      costUsd: 0,
+      maxCostUsdPerMonth: 20,
+      commandPrefix: '/droid',
+      now: Date.UTC(2026, 10, 30, 12),
+    });
+    expect(body).toContain(
+      [
+        '**dependency-update** (`0 6 * * 1`)',
+        '  - last run (`tiny-a`): `run-a` succeeded, $0.01, PR #3',
+        '  - last run (`tiny-b`): `run-b` failed, $0.01, PR #4',
+        '  - next run: ',
+      ].join('\n'),
+    );
+    expect(body).not.toContain('old-all');
+    expect(body).toContain('**changelog** (`0 9 * * 1`)\n  - last run: `run-c` failed, $0.01, PR #5');
+  });
   it('next run is in the schedule time zone', () => {
     expect(nextRunText('0 9 * * *', 'America/New_York', Date.UTC(2026, 0, 1, 0))).toMatch(
       /01\/01\/2026, 09:00:00 \(America\/New_York\)/,

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, expect, inject, it } from 'vitest';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { MaintenanceStore, type TickRecord } from '../../src/schedules/maintenance-store.js';
+import { RunLedger } from '../../src/ledger/index.js';
 import { DASHBOARD_LABEL } from '../../src/schedules/render-dashboard.js';
 import { SAMPLE_REPO } from '../../src/demo/sample-repo.js';
 import type { RunningWorker } from '../../src/cli/serve-worker.js';
@@ -561,17 +562,32 @@ describeDocker('scheduled maintenance', () => {
         coderFirstTurns.map((r) => (JSON.stringify(r.body).includes('(tiny-a)') ? 'a' : 'b')).sort(),
       ).toEqual(['a', 'b']);
       expect(stack.forge.pulls(REPO)).toHaveLength(2);
-      // The dashboard line: the last run (id, outcome, cost, its PR).
-      const line = await waitFor(
-        'the dashboard to show the last run',
-        () =>
-          /\*\*dependency-update\*\* \(`0 6 \* \* 1`\)\n {2}- last run: `maint-dependency-update-[0-9a-f]{10}` (\w+), \$\d+\.\d{2}, PR #(\d+)/.exec(
-            issuesOf(stack).find((i) => i.labels.includes(DASHBOARD_LABEL))?.body ?? '',
-          ) ?? undefined,
+      // The dashboard: the groups ran at once, so one line per group shows its last run (id,
+      // outcome, cost, its PR); a single "last run" was whichever group happened to end last.
+      const dashboardBody = () => issuesOf(stack).find((i) => i.labels.includes(DASHBOARD_LABEL))?.body ?? '';
+      const groupLine = (group: string) =>
+        new RegExp(
+          `\\*\\*dependency-update\\*\\* \\(\`0 6 \\* \\* 1\`\\)\n(?: {2}- last run .*\n)*? {2}- last run \\(\`${group}\`\\): \`(maint-dependency-update-[0-9a-f]{10})\` (\\w+), \\$\\d+\\.\\d{2}, PR #(\\d+)`,
+        ).exec(dashboardBody()) ?? undefined;
+      const [lineA, lineB] = await e2e.waitFor(
+        "the dashboard to show each group's last run",
+        () => {
+          const both = [groupLine('tiny-a'), groupLine('tiny-b')];
+          return both.every(Boolean) ? (both as RegExpExecArray[]) : undefined;
+        },
         60_000,
       );
-      expect(line[1]).toBe('succeeded');
-      expect([a!.number, b!.number]).toContain(Number(line[2]));
+      expect([lineA![2], Number(lineA![3])]).toEqual(['succeeded', a!.number]);
+      expect([lineB![2], Number(lineB![3])]).toEqual(['failed', b!.number]); // the draft
+      expect(dashboardBody()).not.toContain('- last run: ');
+      // Exactly those two runs happened (no run of the ungrouped `all` branch).
+      const redis = createRedisConnection(stack.redisUrl, { role: 'worker' });
+      try {
+        const runs = await new RunLedger(redis, stack.config.queuePrefix).recent(10);
+        expect(runs.map((r) => r.runId).sort()).toEqual([lineA![1], lineB![1]].sort());
+      } finally {
+        redis.disconnect();
+      }
     } finally {
       await local.close();
     }
