@@ -3,6 +3,7 @@ import { parseEnv } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startForge, type Forge } from '../demo/forge/start-forge.js';
 import { convertAppManifest, type CreatedApp } from '../github/convert-app-manifest.js';
+import { GITHUB_CALLBACK_PATH } from '../gateway/dashboard/sign-in-routes.js';
 import { buildManifest, envFileText, MANIFEST_TEMPLATE, newAppUrl } from './setup.js';
 
 const template = JSON.parse(readFileSync(MANIFEST_TEMPLATE, 'utf8')) as Parameters<typeof buildManifest>[0];
@@ -19,12 +20,21 @@ describe('buildManifest', () => {
       url: 'https://dw.acme.dev/',
       hook_attributes: { url: 'https://dw.acme.dev/webhooks/github', active: true },
       setup_url: 'https://dw.acme.dev/runs',
-      callback_urls: ['https://dw.acme.dev/auth/github/callback'],
+      callback_urls: ['https://dw.acme.dev/login/github/callback'],
       redirect_url: 'http://127.0.0.1:4567/callback',
       default_permissions: template.default_permissions,
       default_events: template.default_events,
     });
     expect(JSON.stringify(m)).not.toContain('droidworks.example.com');
+  });
+
+  it("gives the App the dashboard's sign-in callback (GitHub refuses any other redirect)", () => {
+    const template = JSON.parse(readFileSync(MANIFEST_TEMPLATE, 'utf8')) as Record<string, never>;
+    const manifest = buildManifest(template, {
+      publicUrl: 'https://dw.acme.dev',
+      redirectUrl: 'http://127.0.0.1:1/callback',
+    });
+    expect(manifest.callback_urls).toEqual([`https://dw.acme.dev${GITHUB_CALLBACK_PATH}`]);
   });
 
   it('keeps the template name without --name', () => {

@@ -13,6 +13,9 @@ import {
 import { page } from './views/layout.js';
 import { signInBody } from './views/sign-in.js';
 
+/** Where GitHub sends the browser back after sign-in: the App manifest's `callback_urls` names it. */
+export const GITHUB_CALLBACK_PATH = '/login/github/callback';
+
 export interface SignInOptions {
   /** `DROIDWORKS_DASHBOARD_TOKEN`: signs in as the admin. */
   readonly token: string | undefined;
@@ -48,7 +51,7 @@ export function mountSignInRoutes<E extends Env>(app: Hono<E>, o: SignInOptions)
       }),
     });
   const callbackUrl = (c: Context) =>
-    `${(o.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}/login/github/callback`;
+    `${(o.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${GITHUB_CALLBACK_PATH}`;
 
   app.get('/login', (c) => view(c));
 
@@ -72,7 +75,7 @@ export function mountSignInRoutes<E extends Env>(app: Hono<E>, o: SignInOptions)
     return c.redirect(authorizeUrl(o.oauth, callbackUrl(c), state), 302);
   });
 
-  app.get('/login/github/callback', async (c) => {
+  app.get(GITHUB_CALLBACK_PATH, async (c) => {
     if (!o.oauth) return view(c, 'GitHub sign-in is not configured.', 400);
     if (!(await checkOAuthState(c, o.secret, c.req.query('state'))))
       return view(c, 'The sign-in expired or did not start here; try again.', 400);
