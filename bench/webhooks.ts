@@ -60,7 +60,8 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
  * target, both reported).
  */
 const LOAD = (process.env.BENCH_LOAD ?? 'raw') as 'raw' | 'autocannon' | 'both';
-if (!['raw', 'autocannon', 'both'].includes(LOAD)) throw new Error(`BENCH_LOAD=${LOAD}: raw, autocannon or both`);
+if (!['raw', 'autocannon', 'both'].includes(LOAD))
+  throw new Error(`BENCH_LOAD=${LOAD}: raw, autocannon or both`);
 
 // autocannon ships no types; this is the part of its programmatic API used here.
 interface CannonRequest {
@@ -560,8 +561,7 @@ const latency = (r: TargetRow, p: number): number =>
     [...(r.fixed.latencies ?? [])].sort((a, b) => a - b),
     p,
   );
-const lostOf = (r: TargetRow): number =>
-  r.saturatedJobs.lost + r.fixedJobs.lost + (r.cannon?.jobs.lost ?? 0);
+const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost + (r.cannon?.jobs.lost ?? 0);
 const dupOf = (r: TargetRow): number =>
   r.saturatedJobs.duplicated + r.fixedJobs.duplicated + (r.cannon?.jobs.duplicated ?? 0);
 /** Accepted/s and CPU µs per delivery (process + redis) under autocannon (`BENCH_LOAD=both`). */
