@@ -8,7 +8,8 @@
  * summary gives the median ratio and its range. First, one delivery's cost is broken down by stage
  * in this process (bench/webhooks-cost.ts), and each phase reports the target's event-loop delay.
  *
- * Phases per target: a short warm-up; saturation (autocannon, 64 connections, 8 s) → accepted/s;
+ * Phases per target: a short warm-up; saturation (64 connections, 8 s; the raw socket generator of
+ * bench/webhooks-load.ts, or autocannon with `BENCH_LOAD=autocannon`, or both with `BENCH_LOAD=both`) → accepted/s;
  * a paced open-loop 1,000 deliveries/s for 8 s → p50/p99 from request to 2xx. After each phase the
  * waiting jobs in Redis are compared with the 2xx answers: lost (2xx but no job) and duplicated
  * (two jobs for one delivery, or a job for a delivery never sent).
@@ -412,6 +413,8 @@ interface Saturation {
   readonly jobs: JobCheck;
   readonly loop: LoopDelay | undefined;
   readonly redisCpuMs: number;
+  /** CPU µs the load generator (this process) spent per request it sent. */
+  readonly generatorUsPerRequest: number;
 }
 
 interface TargetRow {
@@ -425,6 +428,8 @@ interface TargetRow {
   readonly fixedJobs: JobCheck;
   /** CPU ms the target's redis-server used during saturation. */
   readonly saturatedRedisCpuMs: number;
+  /** CPU µs the load generator spent per request during saturation. */
+  readonly generatorUsPerRequest: number;
   /** With `BENCH_LOAD=both`: the same target saturated by autocannon after the raw generator. */
   readonly cannon?: Saturation;
 }
@@ -453,17 +458,21 @@ async function benchTarget(
       );
       await running.loopDelay('reset');
       const redisCpuBefore = await redisCpuMs(redis);
+      const generatorCpu = process.cpuUsage();
       const outcome = await saturateWith(generator, url, phase, bodies, SATURATION);
+      const used = process.cpuUsage(generatorCpu);
+      const generatorUsPerRequest = (used.user + used.system) / Math.max(1, outcome.sent);
       const loop = await running.loopDelay('read');
       const redisCpu = (await redisCpuMs(redis)) - redisCpuBefore;
       const jobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, phase, outcome);
-      return { outcome, jobs, loop, redisCpuMs: redisCpu };
+      return { outcome, jobs, loop, redisCpuMs: redisCpu, generatorUsPerRequest };
     };
     const sat = await saturation(primary, `sat${pair}`);
     const saturated = sat.outcome;
     const saturatedLoop = sat.loop;
     const saturatedRedisCpuMs = sat.redisCpuMs;
     const saturatedJobs = sat.jobs;
+    const generatorUsPerRequest = sat.generatorUsPerRequest;
     let cannon: Saturation | undefined;
     if (LOAD === 'both') {
       await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -487,6 +496,7 @@ async function benchTarget(
       fixedJobs,
       fixedLoop,
       cannon,
+      generatorUsPerRequest,
     };
   } finally {
     redis.disconnect();
@@ -565,13 +575,14 @@ const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost
 const dupOf = (r: TargetRow): number =>
   r.saturatedJobs.duplicated + r.fixedJobs.duplicated + (r.cannon?.jobs.duplicated ?? 0);
 /** Accepted/s and CPU µs per delivery (process + redis) under autocannon (`BENCH_LOAD=both`). */
-const cannonOf = (r: TargetRow): { rate: number; cpu: number } | undefined => {
+const cannonOf = (r: TargetRow): { rate: number; cpu: number; generator: number } | undefined => {
   const c = r.cannon;
   if (!c) return undefined;
   const n = Math.max(1, c.outcome.accepted);
   return {
     rate: c.outcome.accepted / c.outcome.seconds,
     cpu: ((c.loop?.cpuMs ?? NaN) * 1000) / n + (c.redisCpuMs * 1000) / n,
+    generator: c.generatorUsPerRequest,
   };
 };
 const gcOf = (l: LoopDelay | undefined): string =>
@@ -592,6 +603,7 @@ console.table(
           'CPU µs/delivery (autocannon)': (cannonOf(r)?.cpu ?? NaN).toFixed(0),
         }
       : {}),
+    'generator CPU µs/request': `${r.generatorUsPerRequest.toFixed(0)}${r.cannon ? ` (autocannon ${r.cannon.generatorUsPerRequest.toFixed(0)})` : ''}`,
     [`p50 ms @${PACED.rate}/s`]: latency(r, 0.5).toFixed(2),
     [`p99 ms @${PACED.rate}/s`]: latency(r, 0.99).toFixed(2),
     'CPU µs/delivery (process + redis) @sat': `${cpuOf(r).gateway.toFixed(0)} + ${cpuOf(r).redis.toFixed(0)}`,
