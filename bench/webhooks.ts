@@ -8,7 +8,8 @@
  * summary gives the median ratio and its range. First, one delivery's cost is broken down by stage
  * in this process (bench/webhooks-cost.ts), and each phase reports the target's event-loop delay.
  *
- * Phases per target: a short warm-up; saturation (autocannon, 64 connections, 8 s) → accepted/s;
+ * Phases per target: a short warm-up; saturation (64 connections, 8 s; the raw socket generator of
+ * bench/webhooks-load.ts, or autocannon with `BENCH_LOAD=autocannon`, or both with `BENCH_LOAD=both`) → accepted/s;
  * a paced open-loop 1,000 deliveries/s for 8 s → p50/p99 from request to 2xx. After each phase the
  * waiting jobs in Redis are compared with the 2xx answers: lost (2xx but no job) and duplicated
  * (two jobs for one delivery, or a job for a delivery never sent).
@@ -31,6 +32,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deliveryCost } from './webhooks-cost.js';
+import { saturateRaw } from './webhooks-load.js';
 import {
   BENCH_SECRET,
   DEFAULT_TARGETS,
@@ -53,6 +55,14 @@ const SETTLE_MS = 2000;
 const WATCHDOG_MS = 600_000;
 /** droidworks, Probot, droidworks, Probot, …: noise from other work shows in the spread. */
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+/**
+ * The saturation load generator: `raw` (default, bench/webhooks-load.ts: one net.Socket per
+ * connection, pre-encoded requests), `autocannon`, or `both` (raw, then autocannon, on the same
+ * target, both reported).
+ */
+const LOAD = (process.env.BENCH_LOAD ?? 'raw') as 'raw' | 'autocannon' | 'both';
+if (!['raw', 'autocannon', 'both'].includes(LOAD))
+  throw new Error(`BENCH_LOAD=${LOAD}: raw, autocannon or both`);
 
 // autocannon ships no types; this is the part of its programmatic API used here.
 interface CannonRequest {
@@ -133,6 +143,19 @@ interface PhaseOutcome {
 
 const RUN_TAG = randomBytes(3).toString('hex');
 const deliveryId = (phase: string, i: number): string => `${RUN_TAG}-${phase}-${i}`;
+
+/** Closed-loop saturation with the generator named: every request a new delivery id. */
+function saturateWith(
+  generator: 'raw' | 'autocannon',
+  url: string,
+  phase: string,
+  bodies: ReturnType<typeof signedBodies>,
+  load: { connections: number; seconds: number },
+): Promise<PhaseOutcome> {
+  return generator === 'raw'
+    ? saturateRaw(url, WEBHOOK_PATH, bodies, (i) => deliveryId(phase, i), load)
+    : saturate(url, phase, bodies, load);
+}
 
 /** Closed-loop saturation with autocannon: every request a new delivery id. */
 function saturate(
@@ -384,6 +407,16 @@ function startTarget(target: Target): Promise<RunningTarget> {
   });
 }
 
+/** One saturation phase: its outcome, the jobs counted, the target's loop and CPU, Redis' CPU. */
+interface Saturation {
+  readonly outcome: PhaseOutcome;
+  readonly jobs: JobCheck;
+  readonly loop: LoopDelay | undefined;
+  readonly redisCpuMs: number;
+  /** CPU µs the load generator (this process) spent per request it sent. */
+  readonly generatorUsPerRequest: number;
+}
+
 interface TargetRow {
   readonly target: Target;
   readonly pair: number;
@@ -395,6 +428,10 @@ interface TargetRow {
   readonly fixedJobs: JobCheck;
   /** CPU ms the target's redis-server used during saturation. */
   readonly saturatedRedisCpuMs: number;
+  /** CPU µs the load generator spent per request during saturation. */
+  readonly generatorUsPerRequest: number;
+  /** With `BENCH_LOAD=both`: the same target saturated by autocannon after the raw generator. */
+  readonly cannon?: Saturation;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -410,18 +447,37 @@ async function benchTarget(
   const redis = new Redis(running.ready.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     const { url, waitKey } = running.ready;
+    const primary = LOAD === 'autocannon' ? 'autocannon' : 'raw';
     console.log(`${target}: listening at ${url}; warm-up ${WARMUP.seconds} s`);
-    await saturate(url, `warmup${pair}`, bodies, WARMUP);
-    console.log(`${target}: saturation, ${SATURATION.connections} connections for ${SATURATION.seconds} s`);
-    await running.loopDelay('reset');
-    const redisCpuBefore = await redisCpuMs(redis);
-    const saturated = await saturate(url, `sat${pair}`, bodies, SATURATION);
-    const saturatedLoop = await running.loopDelay('read');
-    const saturatedRedisCpuMs = (await redisCpuMs(redis)) - redisCpuBefore;
+    await saturateWith(primary, url, `warmup${pair}`, bodies, WARMUP);
     // The floor stores nothing: there are no jobs to count.
     const noJobs: JobCheck = { jobs: 0, lost: 0, duplicated: 0, unacknowledged: 0 };
-    const saturatedJobs =
-      target === 'floor' ? noJobs : await checkJobs(redis, waitKey, `sat${pair}`, saturated);
+    const saturation = async (generator: 'raw' | 'autocannon', phase: string): Promise<Saturation> => {
+      console.log(
+        `${target}: saturation (${generator}), ${SATURATION.connections} connections for ${SATURATION.seconds} s`,
+      );
+      await running.loopDelay('reset');
+      const redisCpuBefore = await redisCpuMs(redis);
+      const generatorCpu = process.cpuUsage();
+      const outcome = await saturateWith(generator, url, phase, bodies, SATURATION);
+      const used = process.cpuUsage(generatorCpu);
+      const generatorUsPerRequest = (used.user + used.system) / Math.max(1, outcome.sent);
+      const loop = await running.loopDelay('read');
+      const redisCpu = (await redisCpuMs(redis)) - redisCpuBefore;
+      const jobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, phase, outcome);
+      return { outcome, jobs, loop, redisCpuMs: redisCpu, generatorUsPerRequest };
+    };
+    const sat = await saturation(primary, `sat${pair}`);
+    const saturated = sat.outcome;
+    const saturatedLoop = sat.loop;
+    const saturatedRedisCpuMs = sat.redisCpuMs;
+    const saturatedJobs = sat.jobs;
+    const generatorUsPerRequest = sat.generatorUsPerRequest;
+    let cannon: Saturation | undefined;
+    if (LOAD === 'both') {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      cannon = await saturation('autocannon', `satc${pair}`);
+    }
     // Let the target drain what saturation left behind (log buffers, GC) before timing latency.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s`);
@@ -439,6 +495,8 @@ async function benchTarget(
       fixed,
       fixedJobs,
       fixedLoop,
+      cannon,
+      generatorUsPerRequest,
     };
   } finally {
     redis.disconnect();
@@ -513,8 +571,20 @@ const latency = (r: TargetRow, p: number): number =>
     [...(r.fixed.latencies ?? [])].sort((a, b) => a - b),
     p,
   );
-const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost;
-const dupOf = (r: TargetRow): number => r.saturatedJobs.duplicated + r.fixedJobs.duplicated;
+const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost + (r.cannon?.jobs.lost ?? 0);
+const dupOf = (r: TargetRow): number =>
+  r.saturatedJobs.duplicated + r.fixedJobs.duplicated + (r.cannon?.jobs.duplicated ?? 0);
+/** Accepted/s and CPU µs per delivery (process + redis) under autocannon (`BENCH_LOAD=both`). */
+const cannonOf = (r: TargetRow): { rate: number; cpu: number; generator: number } | undefined => {
+  const c = r.cannon;
+  if (!c) return undefined;
+  const n = Math.max(1, c.outcome.accepted);
+  return {
+    rate: c.outcome.accepted / c.outcome.seconds,
+    cpu: ((c.loop?.cpuMs ?? NaN) * 1000) / n + (c.redisCpuMs * 1000) / n,
+    generator: c.generatorUsPerRequest,
+  };
+};
 const gcOf = (l: LoopDelay | undefined): string =>
   l ? `${l.gc.ms.toFixed(0)} / ${l.gc.maxMs.toFixed(0)} / ${l.gc.major}` : 'n/a';
 const loopOf = (l: LoopDelay | undefined): string =>
@@ -526,7 +596,14 @@ console.table(
   rows.map((r) => ({
     pair: r.pair,
     target: r.target,
-    'accepted/s @64 conn': Math.round(rateOf(r)),
+    [`accepted/s @64 conn (${LOAD === 'autocannon' ? 'autocannon' : 'raw'})`]: Math.round(rateOf(r)),
+    ...(LOAD === 'both'
+      ? {
+          'accepted/s @64 conn (autocannon)': Math.round(cannonOf(r)?.rate ?? NaN),
+          'CPU µs/delivery (autocannon)': (cannonOf(r)?.cpu ?? NaN).toFixed(0),
+        }
+      : {}),
+    'generator CPU µs/request': `${r.generatorUsPerRequest.toFixed(0)}${r.cannon ? ` (autocannon ${r.cannon.generatorUsPerRequest.toFixed(0)})` : ''}`,
     [`p50 ms @${PACED.rate}/s`]: latency(r, 0.5).toFixed(2),
     [`p99 ms @${PACED.rate}/s`]: latency(r, 0.99).toFixed(2),
     'CPU µs/delivery (process + redis) @sat': `${cpuOf(r).gateway.toFixed(0)} + ${cpuOf(r).redis.toFixed(0)}`,
@@ -580,8 +657,14 @@ if (complete.length > 0) {
   const cpuRatios = complete.map((p) => cpuOf(p.pb!).total / cpuOf(p.dw!).total);
   const p99 = median(p99s);
   console.log(
-    `droidworks/probot saturated throughput: median ${ratio.toFixed(2)}x, range ${range(ratios, 2)}x over ${complete.length} pair(s) (${ratio >= 2 ? 'meets' : 'misses'} >= 2x)`,
+    `droidworks/probot saturated throughput (${LOAD === 'autocannon' ? 'autocannon' : 'raw generator'}): median ${ratio.toFixed(2)}x, range ${range(ratios, 2)}x over ${complete.length} pair(s) (${ratio >= 2 ? 'meets' : 'misses'} >= 2x)`,
   );
+  if (LOAD === 'both') {
+    const cannonRatios = complete.map((p) => cannonOf(p.dw!)!.rate / cannonOf(p.pb!)!.rate);
+    console.log(
+      `the same targets saturated by autocannon instead: median ${median(cannonRatios).toFixed(2)}x, range ${range(cannonRatios, 2)}x; per pair ${complete.map((p) => `${Math.round(cannonOf(p.dw!)!.rate)}/${Math.round(cannonOf(p.pb!)!.rate)}`).join(', ')} accepted/s`,
+    );
+  }
   console.log(
     `probot/droidworks CPU per delivery (process + its redis-server, at saturation): median ${median(cpuRatios).toFixed(2)}x, range ${range(cpuRatios, 2)}x (what the throughput ratio would be with a core each)`,
   );

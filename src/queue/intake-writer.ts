@@ -92,7 +92,7 @@ export function createIntakeWriter(
   const prefix = queue.opts.prefix ?? 'bull';
   const claimKey = (deliveryId: string): string => `${prefix}:delivery:${deliveryId}`;
   const k = queue.keys;
-  const fixedKeys = [k.wait, k.meta, k.id, k.active, k.events, k.marker] as string[];
+  const fixedKeys = [k.wait, k.meta, k.id, k.active, k.marker] as string[];
   const optsFor = storedOpts(queue.defaultJobOptions);
   let pending: Pending[] = [];
 
