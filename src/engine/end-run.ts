@@ -2,7 +2,7 @@ import type { GitHubHost, IssueRef } from '../github/types.js';
 import type { Logger } from '../util/logger.js';
 import type { RunLedger } from '../ledger/index.js';
 import { isRetryable } from './run-failure.js';
-import type { FinalRunStatus, RunStatus } from './run-status.js';
+import type { FinalRunStatus, RunStatus } from '../ledger/run-status.js';
 
 /** What is known when a run's attempt stops, for {@link decideRunEnd}. */
 export interface RunEndInput {

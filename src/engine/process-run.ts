@@ -8,7 +8,7 @@ import { redact } from '../util/redact.js';
 import { decideRunEnd, endRun } from './end-run.js';
 import { initialRunState, type RunContext, type RunServices, type RunState } from './run-context.js';
 import { describeFailure } from './run-failure.js';
-import { isFinalStatus } from './run-status.js';
+import { isFinalStatus } from '../ledger/run-status.js';
 import { progressMarker, renderProgress } from './render-progress.js';
 import { runSteps, StepFailedError, UnknownStepError } from './run-steps.js';
 

@@ -1,4 +1,4 @@
-import type { RunStatus } from './run-status.js';
+import type { RunStatus } from '../ledger/run-status.js';
 
 /** The state of a run as the progress comment shows it. */
 export interface ProgressView {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, inject, it } from 'vitest';
-import { isFinalStatus } from '../../src/engine/run-status.js';
+import { isFinalStatus } from '../../src/ledger/run-status.js';
 import { describeDocker } from '../support/docker.js';
 import { droidworksContainers, openIssue, outcomeOf, run, startE2E, type E2E } from '../support/e2e-stack.js';
 import { waitFor } from '../support/wait-for.js';

@@ -1,7 +1,7 @@
-import type { RecentRun } from '../../ledger/index.js';
+import { isFinalStatus, RUN_STATUSES, type RecentRun } from '../../ledger/index.js';
 
 /** The states of a run that are not over yet. */
-export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(['queued', 'running', 'waiting_approval']);
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES.filter((s) => !isFinalStatus(s)));
 
 /** One run as the list and the run page's header show it, read from its state hash. */
 export interface RunSummary {

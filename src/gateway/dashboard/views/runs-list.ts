@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { RUN_STATUSES } from '../../../ledger/index.js';
 import { durationMs, type RunFilter, type RunSummary } from '../run-summary.js';
 import {
   badge,
@@ -24,16 +25,8 @@ export interface RunsListView {
   readonly rowsUrl: string;
 }
 
-const STATES = [
-  'active',
-  'queued',
-  'running',
-  'waiting_approval',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'superseded',
-];
+/** The state filter: every run status, and `active` for those not yet ended. */
+const STATES = ['active', ...RUN_STATUSES];
 
 export function runsListBody(v: RunsListView): Html {
   return html`<h1>Runs</h1>
