@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
 import { createGatewayApp } from '../src/gateway/app.js';
-import { createAdmissionPool } from '../src/gateway/admission-pool.js';
+import { startAdmissionPool } from '../src/gateway/admission-pool.js';
 import { createGatewayServer } from '../src/gateway/gateway-listener.js';
 import { answersSlowerThan, createGatewayMetrics } from '../src/gateway/metrics.js';
 import { routeEvent, type RouteSettings } from '../src/gateway/route-event.js';
@@ -92,7 +92,7 @@ async function startDroidworks(redisUrl: string, logger: Logger, threads: number
   const queues = createQueues(redis, BENCH_PREFIX);
   const admission =
     threads > 0
-      ? createAdmissionPool({ threads, secret: BENCH_SECRET, settings: SETTINGS, logger })
+      ? await startAdmissionPool({ threads, secret: BENCH_SECRET, settings: SETTINGS, logger })
       : undefined;
   const deps = {
     verifier: createWebhookVerifier(BENCH_SECRET),

@@ -46,12 +46,21 @@ export interface AdmissionPoolOptions {
   readonly logger: Logger;
 }
 
-/** The thread's module next to this one: `.ts` under tsx and vitest (loaded through tsx), `.js` built. */
-function threadModule(): { url: URL; execArgv: string[] } {
-  const ts = import.meta.url.endsWith('.ts');
+/**
+ * How to start the thread's module next to this one: the built `.js` directly; the `.ts` source
+ * (tsx in dev, vitest in tests) through a small bootstrap that registers tsx in the thread first.
+ * Node 20 does not apply `--import tsx` in a worker's `execArgv` to the worker's own entry module
+ * (ERR_UNKNOWN_FILE_EXTENSION), so the bootstrap calls tsx's `register()` itself.
+ */
+function threadEntry(): { entry: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts'))
+    return { entry: new URL('./admission-thread.js', import.meta.url), eval: false };
+  // tsx is a devDependency: the source only runs where it is installed.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const thread = new URL('./admission-thread.ts', import.meta.url).href;
   return {
-    url: new URL(ts ? './admission-thread.ts' : './admission-thread.js', import.meta.url),
-    execArgv: ts ? ['--import', 'tsx'] : [],
+    entry: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(thread)}); });`,
+    eval: true,
   };
 }
 
@@ -66,65 +75,86 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
+  /** Absent while a thread that died before it was ready waits to be restarted by the next delivery. */
+  worker: Worker | undefined;
   readonly pending: Map<number, Pending>;
 }
 
 /**
- * A small pool of admission threads (`DROIDWORKS_GATEWAY_THREADS`). Each delivery's bytes are
- * transferred to the least busy thread (zero copy when the buffer owns its memory, one copy
- * otherwise), which answers with the routed job (a few hundred bytes) or the refusal; a refusal is
- * rebuilt here as the same {@link WebhookRejected}, so `decideRejection` maps it as before. A thread
- * that dies is replaced, and the deliveries it held are refused with a 500, never left hanging.
+ * Starts a small pool of admission threads (`DROIDWORKS_GATEWAY_THREADS`) and resolves once each has
+ * loaded (or rejects, with the thread's error as the cause). Each delivery's bytes are transferred
+ * to the least busy thread (zero copy when the buffer owns its memory, one copy otherwise), which
+ * answers with the routed job (a few hundred bytes) or the refusal; a refusal is rebuilt here as the
+ * same {@link WebhookRejected}, so `decideRejection` maps it as before. A thread that dies is
+ * replaced, and the deliveries it held are refused with a 500, never left hanging.
  */
-export function createAdmissionPool(o: AdmissionPoolOptions): AdmissionPool {
-  const { url, execArgv } = threadModule();
+export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<AdmissionPool> {
+  const { entry, eval: isEval } = threadEntry();
   const data: AdmissionData = { secret: o.secret, settings: o.settings };
   const slots: Slot[] = [];
   let nextId = 0;
   let closing = false;
 
-  function start(slot: Slot | undefined): Slot {
-    const worker = new Worker(url, { workerData: data, execArgv });
-    const s: Slot = slot ?? { worker, pending: new Map() };
+  /** Starts the slot's thread; the promise settles when it is ready or has exited. */
+  function start(s: Slot): Promise<void> {
+    const worker = new Worker(entry, { eval: isEval, workerData: data });
     s.worker = worker;
     let failure: Error | undefined;
-    worker.on('message', (m: AdmissionReply) => {
-      const p = s.pending.get(m.id);
-      if (!p) return;
-      s.pending.delete(m.id);
-      if ('admitted' in m) p.resolve(m.admitted);
-      else if ('rejected' in m) {
-        const r = m.rejected;
-        p.reject(new WebhookRejected(r.status, r.outcome, r.message, r.cause && new Error(r.cause)));
-      } else {
-        const err = new AdmissionThreadError(m.failed.message);
-        if (m.failed.stack) err.stack = m.failed.stack;
-        p.reject(err);
-      }
+    let ready = false;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: AdmissionReply | { readonly ready: true }) => {
+        if ('ready' in m) {
+          ready = true;
+          return resolve();
+        }
+        const p = s.pending.get(m.id);
+        if (!p) return;
+        s.pending.delete(m.id);
+        if ('admitted' in m) p.resolve(m.admitted);
+        else if ('rejected' in m) {
+          const r = m.rejected;
+          p.reject(new WebhookRejected(r.status, r.outcome, r.message, r.cause && new Error(r.cause)));
+        } else {
+          const err = new AdmissionThreadError(m.failed.message);
+          if (m.failed.stack) err.stack = m.failed.stack;
+          p.reject(err);
+        }
+      });
+      worker.on('error', (err) => {
+        failure = err;
+      });
+      worker.on('exit', (code) => {
+        if (s.worker === worker) s.worker = undefined;
+        const err = new AdmissionThreadError(`admission thread exited (code ${code})`, { cause: failure });
+        for (const p of s.pending.values()) p.reject(err);
+        s.pending.clear();
+        if (!ready) return reject(err);
+        if (closing) return;
+        o.logger.error({ err }, 'admission thread exited; starting another');
+        start(s).catch((e: unknown) =>
+          o.logger.error({ err: e }, 'admission thread did not start; the next delivery retries'),
+        );
+      });
     });
-    worker.on('error', (err) => {
-      failure = err;
-    });
-    worker.on('exit', (code) => {
-      if (s.worker !== worker) return;
-      const err = new AdmissionThreadError(`admission thread exited (code ${code})`, { cause: failure });
-      for (const p of s.pending.values()) p.reject(err);
-      s.pending.clear();
-      if (closing) return;
-      o.logger.error({ err }, 'admission thread exited; starting another');
-      start(s);
-    });
-    return s;
   }
 
-  for (let i = 0; i < Math.max(1, o.threads); i++) slots.push(start(undefined));
+  for (let i = 0; i < Math.max(1, o.threads); i++) slots.push({ worker: undefined, pending: new Map() });
+  try {
+    await Promise.all(slots.map(start));
+  } catch (err) {
+    closing = true;
+    await Promise.all(slots.map((s) => s.worker?.terminate()));
+    throw err;
+  }
 
   return {
     admit(headers: DeliveryHeaders, raw: Uint8Array): Promise<Admitted> {
       if (closing) return Promise.reject(new AdmissionThreadError('the gateway is shutting down'));
       let slot = slots[0]!;
       for (let i = 1; i < slots.length; i++) if (slots[i]!.pending.size < slot.pending.size) slot = slots[i]!;
+      if (!slot.worker)
+        start(slot).catch((e: unknown) => o.logger.error({ err: e }, 'admission thread did not start'));
+      const worker = slot.worker!;
       // Transfer the bytes; a view into a larger (pooled or shared) buffer is copied first, so the
       // transfer never detaches memory that something else still uses.
       const owned =
@@ -134,14 +164,12 @@ export function createAdmissionPool(o: AdmissionPoolOptions): AdmissionPool {
       const id = nextId++;
       return new Promise<Admitted>((resolve, reject) => {
         slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, headers, raw: owned } satisfies AdmissionRequest, [
-          owned.buffer as ArrayBuffer,
-        ]);
+        worker.postMessage({ id, headers, raw: owned } satisfies AdmissionRequest, [owned.buffer as ArrayBuffer]);
       });
     },
     async close() {
       closing = true;
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all(slots.map((s) => s.worker?.terminate()));
     },
   };
 }

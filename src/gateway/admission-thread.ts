@@ -34,3 +34,5 @@ port.on('message', (m: AdmissionRequest) => {
     (err: unknown) => port.postMessage(refusal(m.id, err)),
   );
 });
+
+port.postMessage({ ready: true });
