@@ -78,6 +78,9 @@ interface Slot {
   /** Absent while a thread that died before it was ready waits to be restarted by the next delivery. */
   worker: Worker | undefined;
   readonly pending: Map<number, Pending>;
+  /** Deliveries not yet posted: those that arrive in one turn of the event loop go as one message. */
+  outbox: AdmissionRequest[];
+  transfers: ArrayBuffer[];
 }
 
 /**
@@ -95,6 +98,31 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
   let nextId = 0;
   let closing = false;
 
+  function settle(s: Slot, m: AdmissionReply): void {
+    const p = s.pending.get(m.id);
+    if (!p) return;
+    s.pending.delete(m.id);
+    if ('admitted' in m) p.resolve(m.admitted);
+    else if ('rejected' in m) {
+      const r = m.rejected;
+      p.reject(new WebhookRejected(r.status, r.outcome, r.message, r.cause && new Error(r.cause)));
+    } else {
+      const err = new AdmissionThreadError(m.failed.message);
+      if (m.failed.stack) err.stack = m.failed.stack;
+      p.reject(err);
+    }
+  }
+
+  /** Posts the slot's outbox as one message (run by `setImmediate`, after the turn's reads). */
+  function flush(s: Slot): void {
+    const batch = s.outbox;
+    const transfers = s.transfers;
+    s.outbox = [];
+    s.transfers = [];
+    if (batch.length === 0) return;
+    s.worker?.postMessage(batch, transfers);
+  }
+
   /** Starts the slot's thread; the promise settles when it is ready or has exited. */
   function start(s: Slot): Promise<void> {
     const worker = new Worker(entry, { eval: isEval, workerData: data });
@@ -102,23 +130,12 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
     let failure: Error | undefined;
     let ready = false;
     return new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: AdmissionReply | { readonly ready: true }) => {
-        if ('ready' in m) {
+      worker.on('message', (replies: readonly AdmissionReply[] | { readonly ready: true }) => {
+        if ('ready' in replies) {
           ready = true;
           return resolve();
         }
-        const p = s.pending.get(m.id);
-        if (!p) return;
-        s.pending.delete(m.id);
-        if ('admitted' in m) p.resolve(m.admitted);
-        else if ('rejected' in m) {
-          const r = m.rejected;
-          p.reject(new WebhookRejected(r.status, r.outcome, r.message, r.cause && new Error(r.cause)));
-        } else {
-          const err = new AdmissionThreadError(m.failed.message);
-          if (m.failed.stack) err.stack = m.failed.stack;
-          p.reject(err);
-        }
+        for (const m of replies) settle(s, m);
       });
       worker.on('error', (err) => {
         failure = err;
@@ -128,6 +145,8 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
         const err = new AdmissionThreadError(`admission thread exited (code ${code})`, { cause: failure });
         for (const p of s.pending.values()) p.reject(err);
         s.pending.clear();
+        s.outbox = [];
+        s.transfers = [];
         if (!ready) return reject(err);
         if (closing) return;
         o.logger.error({ err }, 'admission thread exited; starting another');
@@ -138,7 +157,8 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
     });
   }
 
-  for (let i = 0; i < Math.max(1, o.threads); i++) slots.push({ worker: undefined, pending: new Map() });
+  for (let i = 0; i < Math.max(1, o.threads); i++)
+    slots.push({ worker: undefined, pending: new Map(), outbox: [], transfers: [] });
   try {
     await Promise.all(slots.map(start));
   } catch (err) {
@@ -154,7 +174,6 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
       for (let i = 1; i < slots.length; i++) if (slots[i]!.pending.size < slot.pending.size) slot = slots[i]!;
       if (!slot.worker)
         start(slot).catch((e: unknown) => o.logger.error({ err: e }, 'admission thread did not start'));
-      const worker = slot.worker!;
       // Transfer the bytes; a view into a larger (pooled or shared) buffer is copied first, so the
       // transfer never detaches memory that something else still uses.
       const owned =
@@ -162,10 +181,10 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
           ? raw
           : new Uint8Array(raw);
       const id = nextId++;
-      return new Promise<Admitted>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        worker.postMessage({ id, headers, raw: owned } satisfies AdmissionRequest, [owned.buffer as ArrayBuffer]);
-      });
+      if (slot.outbox.length === 0) setImmediate(flush, slot);
+      slot.outbox.push({ id, headers, raw: owned });
+      slot.transfers.push(owned.buffer as ArrayBuffer);
+      return new Promise<Admitted>((resolve, reject) => slot.pending.set(id, { resolve, reject }));
     },
     async close() {
       closing = true;

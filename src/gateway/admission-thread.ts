@@ -28,11 +28,15 @@ function refusal(id: number, err: unknown): AdmissionReply {
   return { id, failed: { message: e.message, stack: e.stack } };
 }
 
-port.on('message', (m: AdmissionRequest) => {
-  admit(m.headers, m.raw).then(
-    (admitted) => port.postMessage({ id: m.id, admitted } satisfies AdmissionReply),
-    (err: unknown) => port.postMessage(refusal(m.id, err)),
-  );
+port.on('message', (batch: readonly AdmissionRequest[]) => {
+  void Promise.all(
+    batch.map((m) =>
+      admit(m.headers, m.raw).then(
+        (admitted): AdmissionReply => ({ id: m.id, admitted }),
+        (err: unknown) => refusal(m.id, err),
+      ),
+    ),
+  ).then((replies) => port.postMessage(replies));
 });
 
 port.postMessage({ ready: true });
