@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from '../config/load-config.js';
 import { RunLedger } from '../ledger/index.js';
 import { createGatewayApp, type GatewayDeps, type ReadinessCheck } from '../gateway/app.js';
+import { startAdmissionPool, type AdmissionPool } from '../gateway/admission-pool.js';
 import { createGatewayServer } from '../gateway/gateway-listener.js';
 import { mountDashboard } from '../gateway/dashboard/mount-dashboard.js';
 import { sessionSecret } from '../gateway/dashboard/sessions.js';
@@ -65,15 +66,31 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
   const queues = createQueues(redis, o.config.queuePrefix);
   const metrics = createGatewayMetrics({ collectDefaults: true });
   const intake = createIntakeWriter(redis, queues);
+  const settings = {
+    triggerLabel: o.config.triggerLabel,
+    commandPrefix: o.config.commandPrefix,
+    botLogin: o.config.github.botLogin,
+  };
+  const logger = o.logger.child({ component: 'gateway' });
+  // Verify + parse + route on worker threads (DROIDWORKS_GATEWAY_THREADS), so this thread only
+  // serves HTTP and the Redis batches (bench/README.md).
+  let admission: AdmissionPool | undefined;
+  try {
+    admission =
+      o.config.http.gatewayThreads > 0
+        ? await startAdmissionPool({ threads: o.config.http.gatewayThreads, secret, settings, logger })
+        : undefined;
+  } catch (err) {
+    await queues.close();
+    redis.disconnect();
+    throw err;
+  }
   const deps: GatewayDeps = {
     verifier: createWebhookVerifier(secret),
     intake,
-    settings: {
-      triggerLabel: o.config.triggerLabel,
-      commandPrefix: o.config.commandPrefix,
-      botLogin: o.config.github.botLogin,
-    },
-    logger: o.logger.child({ component: 'gateway' }),
+    settings,
+    admit: admission?.admit,
+    logger,
     metrics,
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }, ...(o.readiness ?? [])],
     beforeScrape: async () => {
@@ -121,6 +138,7 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       );
     });
   } catch (err) {
+    await admission?.close();
     await queues.close();
     redis.disconnect();
     throw err;
@@ -135,6 +153,7 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
     url,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await admission?.close();
       await queues.close();
       redis.disconnect();
     },

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
 import type { Admit, Admitted } from './admit-delivery.js';
 import { WebhookRejected, type DeliveryHeaders } from './handle-delivery.js';
@@ -44,6 +44,8 @@ export interface AdmissionPoolOptions {
   readonly secret: string;
   readonly settings: RouteSettings;
   readonly logger: Logger;
+  /** Heap limits of each thread (a thread over them dies and is replaced). @defaultValue node's */
+  readonly resourceLimits?: ResourceLimits;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function startAdmissionPool(o: AdmissionPoolOptions): Promise<Admis
 
   /** Starts the slot's thread; the promise settles when it is ready or has exited. */
   function start(s: Slot): Promise<void> {
-    const worker = new Worker(entry, { eval: isEval, workerData: data });
+    const worker = new Worker(entry, { eval: isEval, workerData: data, resourceLimits: o.resourceLimits });
     s.worker = worker;
     let failure: Error | undefined;
     let ready = false;
