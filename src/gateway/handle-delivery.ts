@@ -147,7 +147,10 @@ export function createDeliveryHandler(
       .then((a): DeliveryAnswer | Promise<DeliveryAnswer> => {
         if ('job' in a) return store(a, started);
         if (logger.isLevelEnabled('debug'))
-          logger.debug({ deliveryId: headers.deliveryId, event: a.event, reason: a.ignored }, 'delivery ignored');
+          logger.debug(
+            { deliveryId: headers.deliveryId, event: a.event, reason: a.ignored },
+            'delivery ignored',
+          );
         count(a.event, 'ignored', started);
         return { status: 200, body: JSON.stringify({ status: 'ignored', reason: a.ignored }) };
       })
