@@ -12,14 +12,12 @@
  * parent points stdout at /dev/null), and tells the parent over IPC where it listens. It stops on
  * SIGTERM, SIGINT or when the parent goes away, and always stops its redis-server.
  */
-import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
 import { createGatewayApp } from '../src/gateway/app.js';
-import { startAdmissionPool } from '../src/gateway/admission-pool.js';
 import { createGatewayServer } from '../src/gateway/gateway-listener.js';
 import { answersSlowerThan, createGatewayMetrics } from '../src/gateway/metrics.js';
 import { routeEvent, type RouteSettings } from '../src/gateway/route-event.js';
@@ -34,7 +32,7 @@ import { createLogger, type Logger } from '../src/util/logger.js';
 export const BENCH_SECRET = 'bench-webhook-secret';
 export const BENCH_PREFIX = 'bench';
 export const WEBHOOK_PATH = '/webhooks/github';
-export const TARGETS = ['droidworks', 'probot', 'floor', 'droidworks-inline'] as const;
+export const TARGETS = ['droidworks', 'probot', 'floor'] as const;
 export type Target = (typeof TARGETS)[number];
 /** The pair alternated by default; `floor` runs only when `BENCH_TARGETS` names it. */
 export const DEFAULT_TARGETS: readonly Target[] = ['droidworks', 'probot'];
@@ -76,24 +74,13 @@ const SETTINGS: RouteSettings = {
   botLogin: 'droidworks[bot]',
 };
 
-/** Admission threads of the `droidworks` target (`droidworks-inline`: 0); the product's default here. */
-const THREADS = process.env.BENCH_GATEWAY_THREADS
-  ? Number(process.env.BENCH_GATEWAY_THREADS)
-  : availableParallelism() >= 2
-    ? 1
-    : 0;
-
-async function startDroidworks(redisUrl: string, logger: Logger, threads: number) {
+async function startDroidworks(redisUrl: string, logger: Logger) {
   const redis = createRedisConnection(redisUrl, { role: 'producer' });
   await new Promise<void>((resolve, reject) => {
     redis.once('ready', resolve);
     redis.once('error', reject);
   });
   const queues = createQueues(redis, BENCH_PREFIX);
-  const admission =
-    threads > 0
-      ? await startAdmissionPool({ threads, secret: BENCH_SECRET, settings: SETTINGS, logger })
-      : undefined;
   const deps = {
     verifier: createWebhookVerifier(BENCH_SECRET),
     // BENCH_INTAKE_IN_FLIGHT compares batching settings (bench/README.md); unset: the product default.
@@ -104,7 +91,6 @@ async function startDroidworks(redisUrl: string, logger: Logger, threads: number
     }),
     settings: SETTINGS,
     logger: logger.child({ component: 'gateway' }),
-    admit: admission?.admit,
     metrics: createGatewayMetrics({ collectDefaults: true }),
   };
   const { metrics } = deps;
@@ -127,7 +113,6 @@ async function startDroidworks(redisUrl: string, logger: Logger, threads: number
       },
     },
     async close() {
-      await admission?.close();
       await queues.close();
       redis.disconnect();
     },
@@ -273,8 +258,8 @@ async function main(target: Target): Promise<void> {
   try {
     const logger = createLogger({ level: 'info' });
     running =
-      target === 'droidworks' || target === 'droidworks-inline'
-        ? await startDroidworks(redisServer.url, logger, target === 'droidworks-inline' ? 0 : THREADS)
+      target === 'droidworks'
+        ? await startDroidworks(redisServer.url, logger)
         : target === 'probot'
           ? await startProbot(redisServer.url, logger)
           : await startFloor();

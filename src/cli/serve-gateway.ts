@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { Config } from '../config/load-config.js';
 import { RunLedger } from '../ledger/index.js';
 import { createGatewayApp, type GatewayDeps, type ReadinessCheck } from '../gateway/app.js';
-import { startAdmissionPool, type AdmissionPool } from '../gateway/admission-pool.js';
 import { createGatewayServer } from '../gateway/gateway-listener.js';
 import { mountDashboard } from '../gateway/dashboard/mount-dashboard.js';
 import { sessionSecret } from '../gateway/dashboard/sessions.js';
@@ -66,31 +65,15 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
   const queues = createQueues(redis, o.config.queuePrefix);
   const metrics = createGatewayMetrics({ collectDefaults: true });
   const intake = createIntakeWriter(redis, queues);
-  const settings = {
-    triggerLabel: o.config.triggerLabel,
-    commandPrefix: o.config.commandPrefix,
-    botLogin: o.config.github.botLogin,
-  };
-  const logger = o.logger.child({ component: 'gateway' });
-  // Verify + parse + route on worker threads (DROIDWORKS_GATEWAY_THREADS), so this thread only
-  // serves HTTP and the Redis batches (bench/README.md).
-  let admission: AdmissionPool | undefined;
-  try {
-    admission =
-      o.config.http.gatewayThreads > 0
-        ? await startAdmissionPool({ threads: o.config.http.gatewayThreads, secret, settings, logger })
-        : undefined;
-  } catch (err) {
-    await queues.close();
-    redis.disconnect();
-    throw err;
-  }
   const deps: GatewayDeps = {
     verifier: createWebhookVerifier(secret),
     intake,
-    settings,
-    admit: admission?.admit,
-    logger,
+    settings: {
+      triggerLabel: o.config.triggerLabel,
+      commandPrefix: o.config.commandPrefix,
+      botLogin: o.config.github.botLogin,
+    },
+    logger: o.logger.child({ component: 'gateway' }),
     metrics,
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }, ...(o.readiness ?? [])],
     beforeScrape: async () => {
@@ -138,7 +121,6 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
       );
     });
   } catch (err) {
-    await admission?.close();
     await queues.close();
     redis.disconnect();
     throw err;
@@ -153,7 +135,6 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
     url,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await admission?.close();
       await queues.close();
       redis.disconnect();
     },

@@ -1,7 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -47,16 +46,7 @@ export interface Config {
   /** Unset means: spawn an embedded redis-server. */
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
-  readonly http: {
-    readonly host: string;
-    readonly port: number;
-    /**
-     * `DROIDWORKS_GATEWAY_THREADS`: worker threads that verify, parse and route webhook deliveries
-     * off the thread that serves HTTP (0: on that thread). `auto`: 1 with two or more CPUs, else 0.
-     * @defaultValue `auto`
-     */
-    readonly gatewayThreads: number;
-  };
+  readonly http: { readonly host: string; readonly port: number };
   readonly publicUrl: string | undefined;
   /** HTTP basic auth password for the run dashboard; unset: only this machine may read it. */
   readonly dashboardPassword: string | undefined;
@@ -230,7 +220,6 @@ const EXAMPLES: Record<string, string> = {
   GITHUB_TOKEN: 'ghp_…',
   REDIS_URL: 'redis://127.0.0.1:6379',
   PORT: '3000',
-  DROIDWORKS_GATEWAY_THREADS: 'auto',
   DROIDWORKS_PUBLIC_URL: 'https://droidworks.example.com',
   DROIDWORKS_SANDBOX: 'docker',
   DROIDWORKS_MODEL_CODER: 'anthropic:claude-sonnet-4-5,openai:gpt-5.1',
@@ -274,10 +263,6 @@ const schema = z.object({
   DROIDWORKS_QUEUE_PREFIX: z.string().min(1).default('droidworks'),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65535).default(3000),
-  DROIDWORKS_GATEWAY_THREADS: z
-    .union([z.literal('auto'), int(0, 64)], { message: "must be 'auto' or a whole number from 0 to 64" })
-    .default('auto')
-    .transform((v) => (v === 'auto' ? (availableParallelism() >= 2 ? 1 : 0) : v)),
   DROIDWORKS_PUBLIC_URL: url.optional(),
   DROIDWORKS_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DROIDWORKS_DASHBOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
@@ -431,7 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     npmRegistry: e.DROIDWORKS_NPM_REGISTRY.replace(/\/+$/, ''),
     redisUrl: e.REDIS_URL,
     queuePrefix: e.DROIDWORKS_QUEUE_PREFIX,
-    http: { host: e.HOST, port: e.PORT, gatewayThreads: e.DROIDWORKS_GATEWAY_THREADS },
+    http: { host: e.HOST, port: e.PORT },
     publicUrl: e.DROIDWORKS_PUBLIC_URL,
     dashboardPassword: e.DROIDWORKS_DASHBOARD_PASSWORD,
     dashboard: {

@@ -1,10 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Server } from 'node:http';
-import type { ResourceLimits } from 'node:worker_threads';
 import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
-import { startAdmissionPool } from '../../src/gateway/admission-pool.js';
 import { createGatewayApp } from '../../src/gateway/app.js';
 import { createGatewayServer } from '../../src/gateway/gateway-listener.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../../src/gateway/metrics.js';
@@ -33,14 +31,6 @@ export interface GatewayHarness {
 export async function startGateway(
   redisUrl: string,
   settings: Partial<RouteSettings> = {},
-  options: {
-    /**
-     * Admission threads (`DROIDWORKS_GATEWAY_THREADS`); 0: inline.
-     * @defaultValue `TEST_GATEWAY_THREADS`, else 0 (so every gateway suite can be rerun threaded)
-     */
-    readonly threads?: number;
-    readonly resourceLimits?: ResourceLimits;
-  } = {},
 ): Promise<GatewayHarness> {
   const prefix = `t${randomUUID().slice(0, 8)}`;
   const redis = createRedisConnection(redisUrl, { role: 'producer' });
@@ -60,27 +50,10 @@ export async function startGateway(
     }),
   });
   const metrics = createGatewayMetrics();
-  const routeSettings = {
-    triggerLabel: 'droid',
-    commandPrefix: '/droid',
-    botLogin: 'droidworks[bot]',
-    ...settings,
-  };
-  const threads = options.threads ?? Number(process.env.TEST_GATEWAY_THREADS ?? 0);
-  const admission = threads
-    ? await startAdmissionPool({
-        threads,
-        secret: WEBHOOK_SECRET,
-        settings: routeSettings,
-        logger,
-        resourceLimits: options.resourceLimits,
-      })
-    : undefined;
   const deps = {
     verifier: createWebhookVerifier(WEBHOOK_SECRET),
     intake: createIntakeWriter(redis, queues),
-    settings: routeSettings,
-    admit: admission?.admit,
+    settings: { triggerLabel: 'droid', commandPrefix: '/droid', botLogin: 'droidworks[bot]', ...settings },
     logger,
     metrics,
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
@@ -101,7 +74,6 @@ export async function startGateway(
     prefix,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await admission?.close();
       if (redis.status === 'ready') {
         const keys = await redis.keys(`${prefix}:*`);
         if (keys.length > 0) await redis.del(...keys);
