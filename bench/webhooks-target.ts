@@ -13,7 +13,12 @@
  * SIGTERM, SIGINT or when the parent goes away, and always stops its redis-server.
  */
 import { createServer, type Server } from 'node:http';
-import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import {
+  constants as perfConstants,
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+} from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Probot, createNodeMiddleware } from 'probot';
@@ -47,6 +52,8 @@ export interface LoopDelay {
   readonly p99: number;
   readonly max: number;
   readonly cpuMs: number;
+  /** Share of the phase the event loop was busy (`performance.eventLoopUtilization`), 0–1. */
+  readonly busy: number;
   /** Garbage collection over the phase: pause time in ms, the longest pause, major collections. */
   readonly gc: { readonly ms: number; readonly maxMs: number; readonly major: number };
   /**
@@ -83,11 +90,13 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
   const queues = createQueues(redis, BENCH_PREFIX);
   const deps = {
     verifier: createWebhookVerifier(BENCH_SECRET),
-    // BENCH_INTAKE_IN_FLIGHT compares batching settings (bench/README.md); unset: the product default.
+    // BENCH_INTAKE_IN_FLIGHT and BENCH_INTAKE_MAX_BATCH compare batching settings (bench/README.md);
+    // unset: the product default.
     intake: createIntakeWriter(redis, queues, {
       maxInFlight: process.env.BENCH_INTAKE_IN_FLIGHT
         ? Number(process.env.BENCH_INTAKE_IN_FLIGHT)
         : undefined,
+      maxBatch: process.env.BENCH_INTAKE_MAX_BATCH ? Number(process.env.BENCH_INTAKE_MAX_BATCH) : undefined,
     }),
     settings: SETTINGS,
     logger: logger.child({ component: 'gateway' }),
@@ -224,6 +233,7 @@ async function main(target: Target): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   let cpuSince = process.cpuUsage();
+  let eluSince = performance.eventLoopUtilization();
   let gc = { ms: 0, maxMs: 0, major: 0 };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
@@ -237,6 +247,7 @@ async function main(target: Target): Promise<void> {
     if (m.type !== 'loop-delay') return;
     if (m.op === 'reset') {
       cpuSince = process.cpuUsage();
+      eluSince = performance.eventLoopUtilization();
       gc = { ms: 0, maxMs: 0, major: 0 };
       running?.own?.reset();
       return loop.reset();
@@ -249,6 +260,7 @@ async function main(target: Target): Promise<void> {
       p99: ms(loop.percentile(99)),
       max: ms(loop.max),
       cpuMs: (cpu.user + cpu.system) / 1000,
+      busy: performance.eventLoopUtilization(eluSince).utilization,
       gc,
     };
     void (running?.own?.read() ?? Promise.resolve(undefined)).then((own) =>

@@ -343,6 +343,14 @@ async function redisCpuMs(redis: Redis): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }
 
+/** Scripts Redis has run since it started (`INFO commandstats`): the intake batches. */
+async function scriptCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1]);
+  return calls;
+}
+
 interface RunningTarget {
   readonly ready: TargetReady;
   /** Starts (`reset`) or reads (`read`) the target's event-loop delay histogram. */
@@ -458,12 +466,18 @@ async function benchTarget(
       );
       await running.loopDelay('reset');
       const redisCpuBefore = await redisCpuMs(redis);
+      const scriptCallsBefore = await scriptCalls(redis);
       const generatorCpu = process.cpuUsage();
       const outcome = await saturateWith(generator, url, phase, bodies, SATURATION);
       const used = process.cpuUsage(generatorCpu);
       const generatorUsPerRequest = (used.user + used.system) / Math.max(1, outcome.sent);
       const loop = await running.loopDelay('read');
       const redisCpu = (await redisCpuMs(redis)) - redisCpuBefore;
+      const batches = (await scriptCalls(redis)) - scriptCallsBefore;
+      if (target !== 'probot')
+        console.log(
+          `${target}: event loop busy ${((loop?.busy ?? NaN) * 100).toFixed(0)}%, ${batches} intake batches, mean ${(outcome.sent / Math.max(1, batches)).toFixed(1)} requests per batch`,
+        );
       const jobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, phase, outcome);
       return { outcome, jobs, loop, redisCpuMs: redisCpu, generatorUsPerRequest };
     };

@@ -165,6 +165,30 @@ describe('intake writer', () => {
     expect((await scripts()) - before).toBeLessThanOrEqual(2);
   });
 
+  it('sends a full batch at once, keeps several in flight, and dedupes across them in order', async () => {
+    const server = await startPausableRedis();
+    cleanups.push(() => server.stop());
+    const { redis, queues } = await setup(server.url);
+    const writer = createIntakeWriter(redis, queues, { maxBatch: 4, maxInFlight: 3 });
+    const scripts = async (): Promise<number> => {
+      const info = await redis.info('commandstats');
+      const calls = (name: string): number =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      return calls('evalsha') + calls('eval');
+    };
+    expect(await writer.submit(intakeJob('warm-up'))).toBe('queued');
+    const before = await scripts();
+    // One event-loop turn: 10 deliveries, 'twice' in the first batch and again in the third.
+    const ids = ['twice', ...Array.from({ length: 8 }, (_, i) => `c-${i}`), 'twice'];
+    const outcomes = await Promise.all(ids.map((id) => writer.submit(intakeJob(id))));
+    expect(outcomes[0]).toBe('queued');
+    expect(outcomes[9]).toBe('duplicate');
+    expect(outcomes.slice(1, 9).every((o) => o === 'queued')).toBe(true);
+    // Batches of 4, 4 and 2: three script calls (counted before BullMQ's own count script runs).
+    expect((await scripts()) - before).toBe(3);
+    expect(await queues.intake.getWaitingCount()).toBe(10);
+  });
+
   it('fails a batch on a frozen Redis within its timeout, and the redelivery still ends with one job', async () => {
     const server: PausableRedis = await startPausableRedis();
     cleanups.push(() => server.stop());

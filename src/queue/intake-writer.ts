@@ -14,7 +14,10 @@ export interface IntakeWriter {
 export interface IntakeWriterOptions {
   /** How long a delivery id is remembered. @defaultValue 3 days */
   readonly dedupeTtlSeconds?: number;
-  /** Upper bound of jobs written in one batch. @defaultValue 500 */
+  /**
+   * Upper bound of jobs written in one batch. A batch that reaches it is sent at once (if fewer
+   * than `maxInFlight` are in flight) instead of at the end of the event-loop turn. @defaultValue 500
+   */
   readonly maxBatch?: number;
   /**
    * A batch whose reply has not come back after this long is failed (the caller answers 503),
@@ -174,7 +177,9 @@ export function createIntakeWriter(
     submit(job) {
       return new Promise<SubmitOutcome>((resolve, reject) => {
         pending.push({ job, resolve, reject });
-        if (pending.length === 1) schedule();
+        // A full batch leaves now, while the rest of this turn's requests are still parsed.
+        if (pending.length >= maxBatch) flush();
+        else if (pending.length === 1) schedule();
       });
     },
   };
