@@ -498,6 +498,10 @@ async function benchTarget(
     await running.loopDelay('reset');
     const fixed = await paced(url, `rate${pair}`, bodies, PACED);
     const fixedLoop = await running.loopDelay('read');
+    if (target !== 'probot')
+      console.log(
+        `${target}: event loop busy ${((fixedLoop?.busy ?? NaN) * 100).toFixed(0)}% at ${PACED.rate}/s`,
+      );
     const fixedJobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, `rate${pair}`, fixed);
     return {
       target,
