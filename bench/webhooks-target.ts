@@ -37,7 +37,7 @@ import { createLogger, type Logger } from '../src/util/logger.js';
 export const BENCH_SECRET = 'bench-webhook-secret';
 export const BENCH_PREFIX = 'bench';
 export const WEBHOOK_PATH = '/webhooks/github';
-export const TARGETS = ['droidworks', 'probot', 'floor'] as const;
+export const TARGETS = ['droidworks', 'probot', 'floor', 'droidworks-node'] as const;
 export type Target = (typeof TARGETS)[number];
 /** The pair alternated by default; `floor` runs only when `BENCH_TARGETS` names it. */
 export const DEFAULT_TARGETS: readonly Target[] = ['droidworks', 'probot'];
@@ -81,7 +81,7 @@ const SETTINGS: RouteSettings = {
   botLogin: 'droidworks[bot]',
 };
 
-async function startDroidworks(redisUrl: string, logger: Logger) {
+async function startDroidworks(redisUrl: string, logger: Logger, webhookLane = true) {
   const redis = createRedisConnection(redisUrl, { role: 'producer' });
   await new Promise<void>((resolve, reject) => {
     redis.once('ready', resolve);
@@ -110,7 +110,7 @@ async function startDroidworks(redisUrl: string, logger: Logger) {
   const server =
     process.env.BENCH_DROIDWORKS_SERVER === 'hono'
       ? (createAdaptorServer({ fetch: app.fetch }) as Server)
-      : createGatewayServer(app, deps);
+      : createGatewayServer(app, deps, { webhookLane });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
@@ -270,8 +270,8 @@ async function main(target: Target): Promise<void> {
   try {
     const logger = createLogger({ level: 'info' });
     running =
-      target === 'droidworks'
-        ? await startDroidworks(redisServer.url, logger)
+      target === 'droidworks' || target === 'droidworks-node'
+        ? await startDroidworks(redisServer.url, logger, target === 'droidworks')
         : target === 'probot'
           ? await startProbot(redisServer.url, logger)
           : await startFloor();

@@ -11,6 +11,7 @@ import {
   type DeliveryAnswer,
   type DeliveryDeps,
 } from './handle-delivery.js';
+import { attachWebhookLane } from './webhook-lane.js';
 
 export type GatewayRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -42,9 +43,12 @@ function send(res: ServerResponse, answer: DeliveryAnswer, close = false): void 
  * into a web `Request` and `Response` (headers, a body stream); on the webhook route that was the
  * largest cost droidworks added to a delivery (bench/README.md).
  */
-export function createGatewayListener(app: Hono, deps: DeliveryDeps): GatewayRequestListener {
+export function createGatewayListener(
+  app: Hono,
+  deps: DeliveryDeps,
+  handle = createDeliveryHandler(deps),
+): GatewayRequestListener {
   const fallback = getRequestListener(app.fetch);
-  const handle = createDeliveryHandler(deps);
 
   const refuse = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     const deliveryId = req.headers['x-github-delivery'];
@@ -116,11 +120,33 @@ export function createGatewayListener(app: Hono, deps: DeliveryDeps): GatewayReq
   };
 }
 
-/** A node HTTP server for the gateway: the webhook fast path, everything else through Hono. */
-export function createGatewayServer(app: Hono, deps: DeliveryDeps): Server {
-  const server = createServer({ noDelay: true }, createGatewayListener(app, deps));
+export interface GatewayServerOptions {
+  /**
+   * Serve plain webhook deliveries on the sockets, below node's HTTP layer (webhook-lane.ts).
+   * Off, every request goes through node's `http` server. @defaultValue true
+   */
+  readonly webhookLane?: boolean;
+}
+
+/**
+ * A node HTTP server for the gateway: webhook deliveries on the lane (or node's fast path when a
+ * request is anything but a plain delivery), everything else through Hono.
+ */
+export function createGatewayServer(
+  app: Hono,
+  deps: DeliveryDeps,
+  options: GatewayServerOptions = {},
+): Server {
+  const handle = createDeliveryHandler(deps);
+  const server = createServer({ noDelay: true }, createGatewayListener(app, deps, handle));
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   // Node requires headersTimeout above keepAliveTimeout, or idle sockets race the header timer.
   server.headersTimeout = KEEP_ALIVE_MS + 1000;
+  if (options.webhookLane ?? true)
+    attachWebhookLane(server, handle, {
+      keepAliveMs: KEEP_ALIVE_MS,
+      headersTimeoutMs: server.headersTimeout,
+      requestTimeoutMs: server.requestTimeout,
+    });
   return server;
 }
