@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHMARKS = [
   'agent',
   'webhooks',
+  'webhooks-lane',
   'faults',
   'sandbox',
   'workspace',

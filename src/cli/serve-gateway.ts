@@ -110,7 +110,8 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
   let server: Server;
   try {
     server = await new Promise((resolve, reject) => {
-      const s = createGatewayServer(app, deps);
+      // A traced delivery needs node's request and response events: the lane is off with tracing.
+      const s = createGatewayServer(app, deps, { webhookLane: !o.tracer });
       s.listen(o.config.http.port, o.config.http.host, () => resolve(s));
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(

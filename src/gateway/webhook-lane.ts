@@ -26,7 +26,13 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 const UNSAFE_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
 const REQUEST_LINE_END = ' HTTP/1.1';
-const WEBHOOK_PATH = '/webhooks/github';
+/** The webhook path, with a query of printable ASCII only (node judges anything else). */
+const WEBHOOK_TARGET = /^\/webhooks\/github(?:\?[\x21-\x7e]*)?$/;
+/**
+ * GitHub sends about fifteen header lines, a proxy adds a few. A head with many more goes to node,
+ * which keeps only its first 1,000 headers (`maxHeadersCount`) and would not see later ones.
+ */
+const MAX_HEADER_LINES = 100;
 
 /** A request the lane serves: the delivery's headers, its body length, and whether to close. */
 interface LaneRequest {
@@ -56,9 +62,8 @@ export function parseLaneHead(head: string): LaneRequest | undefined {
   const lines = head.split('\r\n');
   const requestLine = lines[0]!;
   if (!requestLine.startsWith('POST ') || !requestLine.endsWith(REQUEST_LINE_END)) return undefined;
-  const target = requestLine.slice(5, -REQUEST_LINE_END.length);
-  if (target !== WEBHOOK_PATH && !(target.startsWith(`${WEBHOOK_PATH}?`) && !/[\s]/.test(target)))
-    return undefined;
+  if (!WEBHOOK_TARGET.test(requestLine.slice(5, -REQUEST_LINE_END.length))) return undefined;
+  if (lines.length > MAX_HEADER_LINES + 1) return undefined;
   let host = false;
   let length: number | undefined;
   let close = false;
@@ -219,9 +224,13 @@ export function attachWebhookLane(
     let finished = false;
     /** Bytes to hand to node once the answers owed are written. */
     let handoff: Buffer | undefined;
+    /** The client half-closed: it sends nothing more. */
+    let peerEnded = false;
 
     const onData = (chunk: Buffer): void => {
-      if (finished || handoff) return;
+      if (finished) return;
+      // Paused for the hand-off; anything that still arrives goes to node with the rest.
+      if (handoff) return void (handoff = Buffer.concat([handoff, chunk]));
       if (c.receivingSince === undefined) c.receivingSince = performance.now();
       if (bodyChunks) {
         bodyChunks.push(chunk);
@@ -289,7 +298,7 @@ export function attachWebhookLane(
       }
       if (owed.length > 0) return;
       if (handoff) toNode(handoff);
-      else if (closing && !request && !pending) socket.end();
+      else if (peerEnded || (closing && !request && !pending)) socket.end();
     }
 
     /** Hands the connection to node once nothing is owed, with the bytes it has not consumed. */
@@ -302,6 +311,12 @@ export function attachWebhookLane(
 
     function toNode(bytes: Buffer): void {
       open.delete(c);
+      if (socket.readableEnded) {
+        // The client half-closed before node could take over (cannot unshift after 'end'):
+        // what it sent after its last delivery goes unanswered, as on a closed connection.
+        socket.end();
+        return;
+      }
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('error', onError);
@@ -315,8 +330,9 @@ export function attachWebhookLane(
 
     const onEnd = (): void => {
       // The client will send nothing more; answer what is owed, then close.
+      peerEnded = true;
       finished = true;
-      if (c.owed.length === 0) socket.end();
+      if (c.owed.length === 0 && !handoff) socket.end();
     };
     const onError = (): void => {
       socket.destroy();
