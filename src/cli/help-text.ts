@@ -21,6 +21,7 @@ const GATEWAY = [
   ['DROIDWORKS_PUBLIC_URL', 'the address users reach the dashboard at (run links in comments)'],
   ['DROIDWORKS_DASHBOARD_TOKEN', 'dashboard sign-in as the admin (24+ characters)'],
   ['GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET', "dashboard sign-in with GitHub (the App's OAuth client)"],
+  ['DROIDWORKS_WEBHOOK_LANE', "on (default) or off: off serves every request through node's http"],
 ] as const;
 
 const TRACES = [

@@ -111,7 +111,7 @@ export async function serveGateway(o: ServeGatewayOptions): Promise<RunningGatew
   try {
     server = await new Promise((resolve, reject) => {
       // A traced delivery needs node's request and response events: the lane is off with tracing.
-      const s = createGatewayServer(app, deps, { webhookLane: !o.tracer });
+      const s = createGatewayServer(app, deps, { webhookLane: o.config.webhookLane && !o.tracer });
       s.listen(o.config.http.port, o.config.http.host, () => resolve(s));
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(

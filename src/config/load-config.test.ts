@@ -60,6 +60,14 @@ describe('loadConfig', () => {
     expect(problems.find((p) => p.path === 'REDIS_URL')?.example).toBe('redis://127.0.0.1:6379');
   });
 
+  it('reads DROIDWORKS_WEBHOOK_LANE: on by default, off on request, anything else named', () => {
+    expect(loadConfig({}).webhookLane).toBe(true);
+    expect(loadConfig({ DROIDWORKS_WEBHOOK_LANE: 'off' }).webhookLane).toBe(false);
+    expect(problemsOf(() => loadConfig({ DROIDWORKS_WEBHOOK_LANE: 'fast' })).map((p) => p.path)).toEqual([
+      'DROIDWORKS_WEBHOOK_LANE',
+    ]);
+  });
+
   it('reads the dashboard sign-in: an admin token and the OAuth client, both halves or neither', () => {
     expect(loadConfig({}).dashboard).toEqual({ token: undefined, oauth: undefined });
     const config = loadConfig({

@@ -47,6 +47,11 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
   readonly http: { readonly host: string; readonly port: number };
+  /**
+   * `DROIDWORKS_WEBHOOK_LANE`: serve plain webhook deliveries on the sockets, below node's HTTP
+   * layer (`on`), or every request through node's `http` server (`off`). @defaultValue `on`
+   */
+  readonly webhookLane: boolean;
   readonly publicUrl: string | undefined;
   /** HTTP basic auth password for the run dashboard; unset: only this machine may read it. */
   readonly dashboardPassword: string | undefined;
@@ -263,6 +268,7 @@ const schema = z.object({
   DROIDWORKS_QUEUE_PREFIX: z.string().min(1).default('droidworks'),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65535).default(3000),
+  DROIDWORKS_WEBHOOK_LANE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   DROIDWORKS_PUBLIC_URL: url.optional(),
   DROIDWORKS_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   DROIDWORKS_DASHBOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
@@ -417,6 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     redisUrl: e.REDIS_URL,
     queuePrefix: e.DROIDWORKS_QUEUE_PREFIX,
     http: { host: e.HOST, port: e.PORT },
+    webhookLane: e.DROIDWORKS_WEBHOOK_LANE === 'on',
     publicUrl: e.DROIDWORKS_PUBLIC_URL,
     dashboardPassword: e.DROIDWORKS_DASHBOARD_PASSWORD,
     dashboard: {
