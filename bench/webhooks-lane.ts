@@ -14,11 +14,9 @@
  * carry node flags after a space, e.g. `droidworks --max-semi-space-size=64`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { saturateRaw, type SignedBody } from './webhooks-load.js';
+import { saturateRaw, signedBodies } from './webhooks-load.js';
 import {
   BENCH_SECRET,
   TARGETS,
@@ -33,29 +31,6 @@ const ROUNDS = Number(process.env.BENCH_LANE_ROUNDS ?? 10);
 const SECONDS = Number(process.env.BENCH_LANE_SECONDS ?? 2);
 const CONNECTIONS = 64;
 const SPECS = (process.env.BENCH_LANE_TARGETS ?? 'droidworks,droidworks-node').split(',');
-
-interface ExampleGroup {
-  name: string;
-  examples: Array<Record<string, unknown>>;
-}
-
-/** The same body as bench/webhooks.ts: the real `issue_comment.created` example, a droid command. */
-function signedBodies(): SignedBody[] {
-  const groups = createRequire(import.meta.url)(
-    '@octokit/webhooks-examples/api.github.com/index.json',
-  ) as ExampleGroup[];
-  const example = groups
-    .find((g) => g.name === 'issue_comment')
-    ?.examples.find((e) => e.action === 'created' && e.installation !== undefined);
-  if (!example) throw new Error('no issue_comment.created example in @octokit/webhooks-examples');
-  const comment = example.comment as Record<string, unknown>;
-  return Array.from({ length: 256 }, (_, i) => {
-    const body = Buffer.from(
-      JSON.stringify({ ...example, comment: { ...comment, id: 1_000_000 + i, body: '/droid status' } }),
-    );
-    return { body, signature: `sha256=${createHmac('sha256', BENCH_SECRET).update(body).digest('hex')}` };
-  });
-}
 
 interface Running {
   readonly spec: string;
@@ -98,7 +73,7 @@ const median = (values: number[]): number =>
 const range = (values: number[], digits = 0): string =>
   `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
-const bodies = signedBodies();
+const bodies = signedBodies(256, BENCH_SECRET);
 const running: Running[] = [];
 try {
   for (const spec of SPECS) running.push(await start(spec));

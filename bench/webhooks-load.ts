@@ -6,6 +6,8 @@
  * `Content-Length` (or chunked encoding). It exists because autocannon, on the same two cores,
  * spends enough CPU per request to be the ceiling of the saturation phase (bench/README.md).
  */
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 
 export interface SignedBody {
@@ -23,6 +25,32 @@ export interface RawLoadOutcome {
   /** Requests written but never answered (connection closed or still in flight at the end). */
   readonly errors: number;
   readonly seconds: number;
+}
+
+interface ExampleGroup {
+  name: string;
+  examples: Array<Record<string, unknown>>;
+}
+
+/**
+ * `count` signed copies of the real `issue_comment.created` payload from @octokit/webhooks-examples,
+ * made a droid command (`/droid status`), each with its own comment id.
+ */
+export function signedBodies(count: number, secret: string): SignedBody[] {
+  const groups = createRequire(import.meta.url)(
+    '@octokit/webhooks-examples/api.github.com/index.json',
+  ) as ExampleGroup[];
+  const example = groups
+    .find((g) => g.name === 'issue_comment')
+    ?.examples.find((e) => e.action === 'created' && e.installation !== undefined);
+  if (!example) throw new Error('no issue_comment.created example in @octokit/webhooks-examples');
+  const comment = example.comment as Record<string, unknown>;
+  return Array.from({ length: count }, (_, i) => {
+    const body = Buffer.from(
+      JSON.stringify({ ...example, comment: { ...comment, id: 1_000_000 + i, body: '/droid status' } }),
+    );
+    return { body, signature: `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
+  });
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');

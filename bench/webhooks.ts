@@ -23,7 +23,7 @@
  * With the floor (plain node:http + HMAC + JSON.parse, no queue): BENCH_TARGETS=droidworks,probot,floor
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -32,7 +32,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deliveryCost } from './webhooks-cost.js';
-import { saturateRaw } from './webhooks-load.js';
+import { saturateRaw, signedBodies, type SignedBody } from './webhooks-load.js';
 import {
   BENCH_SECRET,
   DEFAULT_TARGETS,
@@ -93,30 +93,6 @@ type Autocannon = (
 ) => EventEmitter;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-interface ExampleGroup {
-  name: string;
-  examples: Array<Record<string, unknown>>;
-}
-
-/** A real `issue_comment.created` payload from @octokit/webhooks-examples, made a droid command. */
-function signedBodies(): Array<{ body: Buffer; signature: string }> {
-  const groups = createRequire(import.meta.url)(
-    '@octokit/webhooks-examples/api.github.com/index.json',
-  ) as ExampleGroup[];
-  const example = groups
-    .find((g) => g.name === 'issue_comment')
-    ?.examples.find((e) => e.action === 'created' && e.installation !== undefined);
-  if (!example) throw new Error('no issue_comment.created example in @octokit/webhooks-examples');
-  const comment = example.comment as Record<string, unknown>;
-  return Array.from({ length: BODY_RING }, (_, i) => {
-    const body = Buffer.from(
-      JSON.stringify({ ...example, comment: { ...comment, id: 1_000_000 + i, body: '/droid status' } }),
-    );
-    const signature = `sha256=${createHmac('sha256', BENCH_SECRET).update(body).digest('hex')}`;
-    return { body, signature };
-  });
-}
-
 /** Headers GitHub sends, for request `i` of a phase. */
 function headersFor(deliveryId: string, signature: string): Record<string, string> {
   return {
@@ -149,7 +125,7 @@ function saturateWith(
   generator: 'raw' | 'autocannon',
   url: string,
   phase: string,
-  bodies: ReturnType<typeof signedBodies>,
+  bodies: readonly SignedBody[],
   load: { connections: number; seconds: number },
 ): Promise<PhaseOutcome> {
   return generator === 'raw'
@@ -161,7 +137,7 @@ function saturateWith(
 function saturate(
   url: string,
   phase: string,
-  bodies: ReturnType<typeof signedBodies>,
+  bodies: readonly SignedBody[],
   load: { connections: number; seconds: number },
 ): Promise<PhaseOutcome> {
   const ok = new Uint8Array(4_000_000);
@@ -218,7 +194,7 @@ function saturate(
 function paced(
   url: string,
   phase: string,
-  bodies: ReturnType<typeof signedBodies>,
+  bodies: readonly SignedBody[],
   load: { rate: number; seconds: number },
 ): Promise<PhaseOutcome> {
   const target = new URL(`${url}${WEBHOOK_PATH}`);
@@ -446,11 +422,7 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
 }
 
-async function benchTarget(
-  target: Target,
-  pair: number,
-  bodies: ReturnType<typeof signedBodies>,
-): Promise<TargetRow> {
+async function benchTarget(target: Target, pair: number, bodies: readonly SignedBody[]): Promise<TargetRow> {
   const running = await startTarget(target);
   const redis = new Redis(running.ready.redisUrl, { maxRetriesPerRequest: 1 });
   try {
@@ -551,7 +523,7 @@ const watchdog = setTimeout(() => {
 }, WATCHDOG_MS);
 watchdog.unref();
 
-const bodies = signedBodies();
+const bodies = signedBodies(BODY_RING, BENCH_SECRET);
 console.log('one delivery, stage by stage, in this process (median of 5 rounds):');
 console.table(deliveryCost(bodies[0]!.body, BENCH_SECRET));
 

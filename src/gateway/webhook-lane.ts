@@ -162,14 +162,9 @@ interface LaneConnection {
   readonly owed: Slot[];
 }
 
-export interface WebhookLane {
-  /** Connections the lane serves now (not those handed to node). */
-  readonly connections: () => number;
-}
-
 /**
  * Serves `POST /webhooks/github` on the gateway's server below node's HTTP layer, on the sockets
- * themselves: node's `IncomingMessage`/`ServerResponse` machinery cost about a fifth of a delivery
+ * themselves: node's `IncomingMessage`/`ServerResponse` machinery cost about an eighth of a delivery's CPU
  * (bench/README.md). The lane takes every new connection first and reads request heads itself;
  * the moment a request is anything but a plain webhook delivery (another path or method, chunked,
  * `Expect`, a repeated or malformed header, a head over 16 kB, a body over the cap), the socket is
@@ -182,11 +177,7 @@ export interface WebhookLane {
  * Keep-alive, headers and request timeouts are node's. `server.close()`, `closeIdleConnections()`
  * and `closeAllConnections()` include the lane's connections.
  */
-export function attachWebhookLane(
-  server: Server,
-  handle: LaneHandler,
-  options: WebhookLaneOptions,
-): WebhookLane {
+export function attachWebhookLane(server: Server, handle: LaneHandler, options: WebhookLaneOptions): void {
   const nodeListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
   const keepAliveSeconds = Math.floor(options.keepAliveMs / 1000);
@@ -374,5 +365,4 @@ export function attachWebhookLane(
   server.once('close', () => {
     if (sweeper) clearInterval(sweeper);
   });
-  return { connections: () => open.size };
 }
