@@ -10,7 +10,8 @@
  *
  * Phases per target: a short warm-up; saturation (64 connections, 8 s; the raw socket generator of
  * bench/webhooks-load.ts, or autocannon with `BENCH_LOAD=autocannon`, or both with `BENCH_LOAD=both`) → accepted/s;
- * a paced open-loop 1,000 deliveries/s for 8 s → p50/p99 from request to 2xx. After each phase the
+ * a paced open-loop 1,000 deliveries/s for 8 s → p50/p99 from request to 2xx (node's `http.request`;
+ * raw keep-alive sockets with `BENCH_PACED=raw`, both with `BENCH_PACED=both`). After each phase the
  * waiting jobs in Redis are compared with the 2xx answers: lost (2xx but no job) and duplicated
  * (two jobs for one delivery, or a job for a delivery never sent).
  *
@@ -32,7 +33,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deliveryCost } from './webhooks-cost.js';
-import { saturateRaw, signedBodies, type SignedBody } from './webhooks-load.js';
+import { pacedRaw, saturateRaw, signedBodies, type SignedBody } from './webhooks-load.js';
 import {
   BENCH_SECRET,
   DEFAULT_TARGETS,
@@ -63,6 +64,15 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const LOAD = (process.env.BENCH_LOAD ?? 'raw') as 'raw' | 'autocannon' | 'both';
 if (!['raw', 'autocannon', 'both'].includes(LOAD))
   throw new Error(`BENCH_LOAD=${LOAD}: raw, autocannon or both`);
+/**
+ * The paced phase's client: `http` (default: node's `http.request` with a keep-alive Agent, as in
+ * every round of bench/README.md), `raw` ({@link pacedRaw}: raw keep-alive sockets, a tenth of the
+ * client's CPU), or `both` (raw, then http, on the same target, both reported). The seventh round
+ * ran both and found the same p99 with either: the client is not where the tail comes from.
+ */
+const PACED_CLIENT = (process.env.BENCH_PACED ?? 'http') as 'raw' | 'http' | 'both';
+if (!['raw', 'http', 'both'].includes(PACED_CLIENT))
+  throw new Error(`BENCH_PACED=${PACED_CLIENT}: raw, http or both`);
 
 // autocannon ships no types; this is the part of its programmatic API used here.
 interface CannonRequest {
@@ -131,6 +141,19 @@ function saturateWith(
   return generator === 'raw'
     ? saturateRaw(url, WEBHOOK_PATH, bodies, (i) => deliveryId(phase, i), load)
     : saturate(url, phase, bodies, load);
+}
+
+/** The paced phase with the client named. */
+function pacedWith(
+  client: 'raw' | 'http',
+  url: string,
+  phase: string,
+  bodies: readonly SignedBody[],
+  load: { rate: number; seconds: number },
+): Promise<PhaseOutcome> {
+  return client === 'raw'
+    ? pacedRaw(url, WEBHOOK_PATH, bodies, (i) => deliveryId(phase, i), load)
+    : paced(url, phase, bodies, load);
 }
 
 /** Closed-loop saturation with autocannon: every request a new delivery id. */
@@ -416,6 +439,8 @@ interface TargetRow {
   readonly generatorUsPerRequest: number;
   /** With `BENCH_LOAD=both`: the same target saturated by autocannon after the raw generator. */
   readonly cannon?: Saturation;
+  /** With `BENCH_PACED=both`: the paced phase again, with the raw-socket client. */
+  readonly fixedRaw?: { readonly outcome: PhaseOutcome; readonly jobs: JobCheck };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -466,15 +491,24 @@ async function benchTarget(target: Target, pair: number, bodies: readonly Signed
     }
     // Let the target drain what saturation left behind (log buffers, GC) before timing latency.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s`);
+    const pacedPrimary = PACED_CLIENT === 'raw' ? 'raw' : 'http';
+    console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s (${pacedPrimary} client)`);
     await running.loopDelay('reset');
-    const fixed = await paced(url, `rate${pair}`, bodies, PACED);
+    const fixed = await pacedWith(pacedPrimary, url, `rate${pair}`, bodies, PACED);
     const fixedLoop = await running.loopDelay('read');
     if (target !== 'probot')
       console.log(
         `${target}: event loop busy ${((fixedLoop?.busy ?? NaN) * 100).toFixed(0)}% at ${PACED.rate}/s`,
       );
     const fixedJobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, `rate${pair}`, fixed);
+    let fixedRaw: TargetRow['fixedRaw'];
+    if (PACED_CLIENT === 'both') {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      console.log(`${target}: fixed rate ${PACED.rate}/s for ${PACED.seconds} s (raw client)`);
+      const outcome = await pacedWith('raw', url, `rater${pair}`, bodies, PACED);
+      const jobs = target === 'floor' ? noJobs : await checkJobs(redis, waitKey, `rater${pair}`, outcome);
+      fixedRaw = { outcome, jobs };
+    }
     return {
       target,
       pair,
@@ -486,6 +520,7 @@ async function benchTarget(target: Target, pair: number, bodies: readonly Signed
       fixedJobs,
       fixedLoop,
       cannon,
+      fixedRaw,
       generatorUsPerRequest,
     };
   } finally {
@@ -556,14 +591,19 @@ const cpuOf = (r: TargetRow): { gateway: number; redis: number; total: number } 
   const redis = per(r.saturatedRedisCpuMs);
   return { gateway, redis, total: gateway + redis };
 };
-const latency = (r: TargetRow, p: number): number =>
+const latencyOf = (o: PhaseOutcome | undefined, p: number): number =>
   pct(
-    [...(r.fixed.latencies ?? [])].sort((a, b) => a - b),
+    [...(o?.latencies ?? [])].sort((a, b) => a - b),
     p,
   );
-const lostOf = (r: TargetRow): number => r.saturatedJobs.lost + r.fixedJobs.lost + (r.cannon?.jobs.lost ?? 0);
+const latency = (r: TargetRow, p: number): number => latencyOf(r.fixed, p);
+const lostOf = (r: TargetRow): number =>
+  r.saturatedJobs.lost + r.fixedJobs.lost + (r.cannon?.jobs.lost ?? 0) + (r.fixedRaw?.jobs.lost ?? 0);
 const dupOf = (r: TargetRow): number =>
-  r.saturatedJobs.duplicated + r.fixedJobs.duplicated + (r.cannon?.jobs.duplicated ?? 0);
+  r.saturatedJobs.duplicated +
+  r.fixedJobs.duplicated +
+  (r.cannon?.jobs.duplicated ?? 0) +
+  (r.fixedRaw?.jobs.duplicated ?? 0);
 /** Accepted/s and CPU µs per delivery (process + redis) under autocannon (`BENCH_LOAD=both`). */
 const cannonOf = (r: TargetRow): { rate: number; cpu: number; generator: number } | undefined => {
   const c = r.cannon;
@@ -596,6 +636,11 @@ console.table(
     'generator CPU µs/request': `${r.generatorUsPerRequest.toFixed(0)}${r.cannon ? ` (autocannon ${r.cannon.generatorUsPerRequest.toFixed(0)})` : ''}`,
     [`p50 ms @${PACED.rate}/s`]: latency(r, 0.5).toFixed(2),
     [`p99 ms @${PACED.rate}/s`]: latency(r, 0.99).toFixed(2),
+    ...(r.fixedRaw
+      ? {
+          [`p50 / p99 ms @${PACED.rate}/s (raw client)`]: `${latencyOf(r.fixedRaw.outcome, 0.5).toFixed(2)} / ${latencyOf(r.fixedRaw.outcome, 0.99).toFixed(2)}`,
+        }
+      : {}),
     'CPU µs/delivery (process + redis) @sat': `${cpuOf(r).gateway.toFixed(0)} + ${cpuOf(r).redis.toFixed(0)}`,
     'loop delay p50/p99/max ms (sat)': loopOf(r.saturatedLoop),
     [`loop delay p50/p99/max ms (@${PACED.rate}/s)`]: loopOf(r.fixedLoop),
@@ -605,7 +650,12 @@ console.table(
       : 'n/a',
     lost: r.target === 'floor' ? '—' : lostOf(r),
     duplicated: r.target === 'floor' ? '—' : dupOf(r),
-    'non-2xx/errors': r.saturated.non2xx + r.saturated.errors + r.fixed.non2xx + r.fixed.errors,
+    'non-2xx/errors':
+      r.saturated.non2xx +
+      r.saturated.errors +
+      r.fixed.non2xx +
+      r.fixed.errors +
+      (r.fixedRaw ? r.fixedRaw.outcome.non2xx + r.fixedRaw.outcome.errors : 0),
     'jobs / 2xx': `${r.saturatedJobs.jobs + r.fixedJobs.jobs} / ${r.saturated.accepted + r.fixed.accepted}`,
   })),
 );
@@ -659,8 +709,15 @@ if (complete.length > 0) {
     `probot/droidworks CPU per delivery (process + its redis-server, at saturation): median ${median(cpuRatios).toFixed(2)}x, range ${range(cpuRatios, 2)}x (what the throughput ratio would be with a core each)`,
   );
   console.log(
-    `droidworks p99 at ${PACED.rate}/s: median ${p99.toFixed(2)} ms, range ${range(p99s, 2)} ms (${p99 < 10 ? 'meets' : 'misses'} < 10 ms)`,
+    `droidworks p99 at ${PACED.rate}/s (${PACED_CLIENT === 'raw' ? 'raw' : 'http'} client): median ${p99.toFixed(2)} ms, range ${range(p99s, 2)} ms (${p99 < 10 ? 'meets' : 'misses'} < 10 ms); Probot's: median ${median(complete.map((p) => latency(p.pb!, 0.99))).toFixed(2)} ms`,
   );
+  if (PACED_CLIENT === 'both') {
+    const rawP99 = (r: TargetRow | undefined): number => latencyOf(r?.fixedRaw?.outcome, 0.99);
+    const dwRaw = complete.map((p) => rawP99(p.dw));
+    console.log(
+      `the same at ${PACED.rate}/s with the raw-socket client: droidworks p99 median ${median(dwRaw).toFixed(2)} ms, range ${range(dwRaw, 2)} ms; Probot's median ${median(complete.map((p) => rawP99(p.pb))).toFixed(2)} ms`,
+    );
+  }
   console.log(
     `droidworks lost ${lost}, duplicated ${dup} over all pairs (${lost === 0 && dup === 0 ? 'meets' : 'misses'} zero)`,
   );
