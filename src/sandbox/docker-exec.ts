@@ -145,8 +145,9 @@ export async function dockerExec(
       User: ctx.user,
       WorkingDir: cwd,
       Env: [...env, `DROIDWORKS_EXEC=${execId}`],
+      abortSignal: signal,
     });
-    stream = (await exec.start({ hijack: true, stdin: false })) as Readable;
+    stream = (await exec.start({ hijack: true, stdin: false, abortSignal: signal })) as Readable;
   }
   const stdout = new OutputCap(ctx.maxOutputBytes);
   const stderr = new OutputCap(ctx.maxOutputBytes);

@@ -64,6 +64,30 @@ export interface DockerSandboxProvider extends SandboxProvider {
 const DEFAULT_USER = { uid: 1000, gid: 1000 };
 
 /**
+ * How long a command waits for its primed exec (an exec start normally answers in well under a
+ * second) before it aborts it and starts its own: an engine that never answers one exec start must
+ * not hang the run.
+ */
+const PRIME_WAIT_MS = 5_000;
+
+/** The primed exec if it is ready within `ms`; otherwise the priming is aborted and discarded. */
+async function primedWithin(
+  taken: Promise<PrimedExec | undefined>,
+  priming: AbortController | undefined,
+  ms: number,
+  log: Logger,
+): Promise<PrimedExec | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const primed = await Promise.race([taken, late]).finally(() => clearTimeout(timer));
+  if (primed !== 'late') return primed;
+  log.warn({ waitedMs: ms }, 'sandbox: the Docker engine did not start a primed exec; starting a new one');
+  priming?.abort();
+  void taken.then(discardPrimed);
+  return undefined;
+}
+
+/**
  * The Docker backend: one hardened container per run (see `runContainerSpec`), commands by `exec`,
  * optional service sidecars on a private internal network, an optional warm pool of started
  * containers for the default image.
@@ -314,8 +338,13 @@ export function createDockerSandboxProvider(
     // One exec is kept primed for the next command, started once the previous command is over (so
     // nothing that command does, like `kill -9 -1`, reaches it).
     let next: Promise<PrimedExec | undefined> = Promise.resolve(args.primed);
+    // Release aborts a priming still in flight. Docker may never answer an exec start that raced
+    // the container's removal, nor close a hijacked stream whose container is gone (moby#41657):
+    // such a request kept a socket to the engine open, and the process alive, for minutes.
+    let priming: AbortController | undefined;
     const primeNext = () => {
-      next = primeExec(ctx).catch((err: unknown) => {
+      priming = new AbortController();
+      next = primeExec(ctx, priming.signal).catch((err: unknown) => {
         args.runLog.debug({ err }, 'sandbox could not prime an exec; the next command starts its own');
         return undefined;
       });
@@ -330,8 +359,9 @@ export function createDockerSandboxProvider(
       exec: async (command, options) => {
         if (released) throw new SandboxReleasedError(args.runId);
         const taken = next;
+        const takenPriming = priming;
         next = Promise.resolve(undefined);
-        const primed = await taken;
+        const primed = await primedWithin(taken, takenPriming, PRIME_WAIT_MS, args.runLog);
         try {
           return await dockerExec(ctx, command, options, primed);
         } finally {
@@ -349,6 +379,7 @@ export function createDockerSandboxProvider(
       },
       release: () => {
         released ??= (async () => {
+          priming?.abort();
           void next.then(discardPrimed);
           await removeContainer(docker, args.container.id);
           await Promise.all(args.services.map((c) => removeContainer(docker, c.id)));

@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeDocker } from '../../test/support/docker.js';
+import { startStallingDocker, type StallingDocker } from '../../test/support/stalling-docker.js';
+import { waitFor } from '../../test/support/wait-for.js';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../util/logger.js';
+import { LABELS } from './container-spec.js';
+import { createDockerSandboxProvider, type DockerSandboxProvider } from './docker-sandbox-provider.js';
+import type { Sandbox } from './types.js';
+
+// The real engine behind a proxy that leaves chosen exec starts unanswered
+// (test/support/stalling-docker.ts): an engine that never answers one must cost a run at most a
+// few seconds, and must leave no connection to it open once the sandbox is released.
+describeDocker('docker sandbox when the engine leaves an exec start unanswered', () => {
+  const engine = new Docker();
+  let stalling: StallingDocker;
+  let provider: DockerSandboxProvider;
+  let workRoot: string;
+  const sandboxes: Sandbox[] = [];
+
+  beforeAll(async () => {
+    stalling = await startStallingDocker();
+    workRoot = await mkdtemp(join(tmpdir(), 'dw-stall-'));
+    provider = createDockerSandboxProvider(
+      { ...loadConfig({}).sandbox, memoryMb: 256, pids: 128, cpus: 1, commandTimeoutSec: 30 },
+      {
+        logger: createLogger({ level: 'silent' }),
+        workRoot,
+        docker: new Docker({ socketPath: stalling.socketPath }),
+        namespace: `stall${process.pid}`,
+      },
+    );
+  });
+
+  afterEach(async () => {
+    stalling.holdExecStarts(0);
+    await Promise.all(sandboxes.splice(0).map((s) => s.release()));
+  });
+
+  afterAll(async () => {
+    await provider?.close();
+    await stalling?.close();
+    await rm(workRoot, { recursive: true, force: true });
+  });
+
+  const acquire = async (runId: string): Promise<Sandbox> => {
+    const sandbox = await provider.acquire({ runId: `${runId}-${process.pid}` });
+    sandboxes.push(sandbox);
+    return sandbox;
+  };
+
+  it('runs the command through a new exec when the primed one is never started', async () => {
+    // The sandbox primes an exec as soon as it exists: that start is the one held.
+    stalling.holdExecStarts(1);
+    const sandbox = await acquire('t-stall-prime');
+    await waitFor('the primed exec start to be held', () => stalling.held === 1, 10_000);
+
+    const started = performance.now();
+    const result = await sandbox.exec('echo ran');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('ran\n');
+    // Five seconds of waiting for the primed exec, then a normal exec: not the minutes of before.
+    expect(performance.now() - started).toBeLessThan(20_000);
+    // The abandoned start's connection was closed by droidworks, not left to the engine.
+    await waitFor('the held connection to be closed', () => stalling.heldClosed === 1, 5_000);
+  });
+
+  it('closes a priming still in flight when the sandbox is released', async () => {
+    const startsBefore = stalling.execStarts;
+    const sandbox = await acquire('t-stall-release');
+    // The sandbox's first priming goes through; the one its first command's end starts is held.
+    await waitFor('the first priming', () => stalling.execStarts > startsBefore, 10_000);
+    stalling.holdExecStarts(1);
+    const heldBefore = stalling.held;
+    const closedBefore = stalling.heldClosed;
+    expect((await sandbox.exec('true')).exitCode).toBe(0);
+    await waitFor('the next priming to be held', () => stalling.held === heldBefore + 1, 10_000);
+    expect(stalling.heldClosed).toBe(closedBefore);
+
+    await sandbox.release();
+    await waitFor('the held connection to be closed', () => stalling.heldClosed === closedBefore + 1, 5_000);
+    const left = await engine.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${LABELS.runId}=t-stall-release-${process.pid}`] }),
+    });
+    expect(left).toEqual([]);
+  });
+});
