@@ -212,6 +212,8 @@ export function saturateRaw(
 export interface PacedOutcome extends RawLoadOutcome {
   /** Request-to-2xx latencies in ms, from the write of the request to the end of its answer. */
   readonly latencies: number[];
+  /** When each of those requests was written, in ms since the phase began (same order). */
+  readonly sentAt: number[];
 }
 
 /**
@@ -238,6 +240,7 @@ export function pacedRaw(
   const total = load.rate * load.seconds;
   const ok = new Uint8Array(total);
   const latencies: number[] = [];
+  const sentAt: number[] = [];
   let sent = 0;
   let answered = 0;
   let accepted = 0;
@@ -270,6 +273,7 @@ export function pacedRaw(
         errors: sent - answered,
         seconds: (performance.now() - started) / 1000,
         latencies,
+        sentAt,
       });
     };
     const settle = (): void => {
@@ -297,6 +301,7 @@ export function pacedRaw(
         c.current = -1;
         if (status >= 200 && status < 300) {
           latencies.push(performance.now() - c.sentAt);
+          sentAt.push(c.sentAt - started);
           ok[i] = 1;
           accepted++;
         } else non2xx++;
