@@ -16,4 +16,4 @@ npx prettier --check --log-level warn .
 echo "== unit tests"
 npx vitest run --project unit "$@"
 echo "== end-to-end tests"
-npx vitest run --project e2e "$@"
+npx vitest run --project e2e --project e2e-cli "$@"
