@@ -12,7 +12,7 @@ import { LABELS } from './container-spec.js';
 import { createDockerSandboxProvider, type DockerSandboxProvider } from './docker-sandbox-provider.js';
 import type { Sandbox } from './types.js';
 
-// The real engine behind a proxy that leaves chosen exec starts unanswered
+// The real engine behind a proxy that leaves chosen exec starts or removals unanswered
 // (test/support/stalling-docker.ts): an engine that never answers one must cost a run at most a
 // few seconds, and must leave no connection to it open once the sandbox is released.
 describeDocker('docker sandbox when the engine leaves an exec start unanswered', () => {
@@ -32,12 +32,14 @@ describeDocker('docker sandbox when the engine leaves an exec start unanswered',
         workRoot,
         docker: new Docker({ socketPath: stalling.socketPath }),
         namespace: `stall${process.pid}`,
+        removeTimeoutMs: 2_000,
       },
     );
   });
 
   afterEach(async () => {
     stalling.holdExecStarts(0);
+    stalling.holdRemovals(0);
     await Promise.all(sandboxes.splice(0).map((s) => s.release()));
   });
 
@@ -88,5 +90,22 @@ describeDocker('docker sandbox when the engine leaves an exec start unanswered',
       filters: JSON.stringify({ label: [`${LABELS.runId}=t-stall-release-${process.pid}`] }),
     });
     expect(left).toEqual([]);
+  });
+
+  it('gives up a removal the engine never answers, naming the container, within its timeout', async () => {
+    const sandbox = await acquire('t-stall-remove');
+    sandboxes.splice(sandboxes.indexOf(sandbox), 1);
+    const id = sandbox.containerId!;
+    stalling.holdRemovals(1);
+    const closedBefore = stalling.heldClosed;
+    const started = performance.now();
+    await expect(sandbox.release()).rejects.toThrow(
+      `the Docker engine did not remove container ${id.slice(0, 12)} within 2 s`,
+    );
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await waitFor('the held connection to be closed', () => stalling.heldClosed === closedBefore + 1, 5_000);
+    // What release gave up on is left to the start-up sweep; here it is removed directly.
+    expect((await engine.getContainer(id).inspect()).State.Running).toBe(true);
+    await engine.getContainer(id).remove({ force: true });
   });
 });

@@ -31,7 +31,12 @@ import {
   ServiceHealthError,
 } from './errors.js';
 import { OutputCap } from './output-cap.js';
-import { removeContainer, removeNetwork, statusOf } from './docker-remove.js';
+import {
+  REMOVE_TIMEOUT_MS,
+  removeContainer as removeDockerContainer,
+  removeNetwork as removeDockerNetwork,
+  statusOf,
+} from './docker-remove.js';
 import { sweepDocker } from './sweep-docker.js';
 import type { AcquireOptions, Sandbox, SandboxProvider, ServiceSpec, SweepReport } from './types.js';
 import { WarmPool, type WarmContainer } from './warm-pool.js';
@@ -48,6 +53,8 @@ export interface DockerSandboxDeps {
   readonly user?: { readonly uid: number; readonly gid: number };
   /** Bytes kept per output stream. @defaultValue 262144 */
   readonly maxOutputBytes?: number;
+  /** How long removing a container or network may take before release gives up on it. @defaultValue 60000 */
+  readonly removeTimeoutMs?: number;
   /**
    * Labels everything this provider creates; its sweep removes only this namespace's leftovers, so
    * installations (and test stacks) sharing one Docker engine never remove each other's containers.
@@ -97,6 +104,9 @@ export function createDockerSandboxProvider(
   deps: DockerSandboxDeps,
 ): DockerSandboxProvider {
   const docker = deps.docker ?? new Docker();
+  const removeTimeoutMs = deps.removeTimeoutMs ?? REMOVE_TIMEOUT_MS;
+  const removeContainer = (id: string) => removeDockerContainer(docker, id, removeTimeoutMs);
+  const removeNetwork = (id: string) => removeDockerNetwork(docker, id, removeTimeoutMs);
   const user = deps.user ?? DEFAULT_USER;
   const namespace = deps.namespace ?? 'default';
   const log = deps.logger.child({ component: 'sandbox', backend: 'docker' });
@@ -172,7 +182,7 @@ export function createDockerSandboxProvider(
     },
     destroy: async (entry) => {
       discardPrimed(entry.primed);
-      await removeContainer(docker, entry.container.id);
+      await removeContainer(entry.container.id);
       await rm(entry.workspaceDir, { recursive: true, force: true });
     },
   });
@@ -294,8 +304,8 @@ export function createDockerSandboxProvider(
         }),
       });
     } catch (err) {
-      await Promise.all(started.map((c) => removeContainer(docker, c.id)));
-      if (network) await removeNetwork(docker, network);
+      await Promise.all(started.map((c) => removeContainer(c.id)));
+      if (network) await removeNetwork(network);
       if (ownDir) await rm(workspaceDir, { recursive: true, force: true });
       if (err instanceof ServiceHealthError || signal?.aborted) throw err;
       throw new SandboxError('acquire', runId, { cause: err });
@@ -310,7 +320,7 @@ export function createDockerSandboxProvider(
     } catch (err) {
       runLog.warn({ err }, 'sandbox could not move a warm slot to its run; removing it, starting a new one');
       discardPrimed(warm.primed);
-      await removeContainer(docker, warm.container.id).catch((e: unknown) =>
+      await removeContainer(warm.container.id).catch((e: unknown) =>
         runLog.warn({ err: e }, 'sandbox could not remove a warm container; the start-up sweep will'),
       );
       await rm(warm.workspaceDir, { recursive: true, force: true });
@@ -381,9 +391,9 @@ export function createDockerSandboxProvider(
         released ??= (async () => {
           priming?.abort();
           void next.then(discardPrimed);
-          await removeContainer(docker, args.container.id);
-          await Promise.all(args.services.map((c) => removeContainer(docker, c.id)));
-          if (args.network) await removeNetwork(docker, args.network);
+          await removeContainer(args.container.id);
+          await Promise.all(args.services.map((c) => removeContainer(c.id)));
+          if (args.network) await removeNetwork(args.network);
           if (args.ownDir) await rm(args.workspaceDir, { recursive: true, force: true });
           args.runLog.debug('sandbox released');
         })();

@@ -5,33 +5,37 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A unix-socket HTTP proxy in front of the real Docker engine that can leave exec starts
- * unanswered, as an engine does when an exec start races its container's removal (moby#41657):
- * the request is read, never forwarded, never answered, and its connection stays open until the
- * client gives up. Everything else reaches the real engine unchanged, upgrades (hijacked exec
- * streams) included.
+ * A unix-socket HTTP proxy in front of the real Docker engine that can leave exec starts or
+ * container removals unanswered, as a stalled engine does (an exec start that raced its container's
+ * removal, moby#41657): the request is read, never forwarded, never answered, and its connection
+ * stays open until the client gives up. Everything else reaches the real engine unchanged,
+ * upgrades (hijacked exec streams) included.
  */
 export interface StallingDocker {
   /** Point dockerode here: `new Docker({ socketPath })`. */
   readonly socketPath: string;
   /** The next `n` exec starts are held, not forwarded. */
   holdExecStarts(n: number): void;
+  /** The next `n` container removals (`DELETE /containers/…`) are held, not forwarded. */
+  holdRemovals(n: number): void;
   /** Exec starts seen so far, held or forwarded. */
   readonly execStarts: number;
-  /** Exec starts held so far. */
+  /** Requests held so far. */
   readonly held: number;
-  /** Held exec starts whose connection the client has since closed. */
+  /** Held requests whose connection the client has since closed. */
   readonly heldClosed: number;
   close(): Promise<void>;
 }
 
 const ENGINE = '/var/run/docker.sock';
 const EXEC_START = /^\/(?:v[\d.]+\/)?exec\/[0-9a-f]+\/start(?:\?|$)/;
+const CONTAINER = /^\/(?:v[\d.]+\/)?containers\/[0-9a-f]+(?:\?|$)/;
 
 export async function startStallingDocker(): Promise<StallingDocker> {
   const dir = await mkdtemp(join(tmpdir(), 'dw-stall-docker-'));
   const socketPath = join(dir, 'docker.sock');
   let toHold = 0;
+  let removalsToHold = 0;
   let execStarts = 0;
   let held = 0;
   let heldClosed = 0;
@@ -39,10 +43,13 @@ export async function startStallingDocker(): Promise<StallingDocker> {
 
   /** Whether this request is one to hold; if so it is counted and its connection watched. */
   const hold = (req: IncomingMessage): boolean => {
-    if (req.method !== 'POST' || !EXEC_START.test(req.url ?? '')) return false;
-    execStarts++;
-    if (toHold === 0) return false;
-    toHold--;
+    const url = req.url ?? '';
+    if (req.method === 'DELETE' && CONTAINER.test(url) && removalsToHold > 0) removalsToHold--;
+    else if (req.method === 'POST' && EXEC_START.test(url)) {
+      execStarts++;
+      if (toHold === 0) return false;
+      toHold--;
+    } else return false;
     held++;
     // Read (and drop) whatever comes, so the client's close is seen (an upgrade's socket is
     // paused), and close our side then: the server's sockets are half-open.
@@ -91,6 +98,7 @@ export async function startStallingDocker(): Promise<StallingDocker> {
   return {
     socketPath,
     holdExecStarts: (n) => void (toHold = n),
+    holdRemovals: (n) => void (removalsToHold = n),
     get execStarts() {
       return execStarts;
     },
