@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * End-to-end files that run the `droidworks` CLI with its default settings: they share the default
- * sandbox namespace (`droidworks`), and one's start-up sweep would remove another's containers, so
- * they run one at a time, after the others.
+ * End-to-end files that run one at a time, after the others:
+ * - the ones running the `droidworks` CLI with its default settings: they share the default sandbox
+ *   namespace (`droidworks`), and one's start-up sweep would remove another's containers;
+ * - the ones whose assertions are about time (a schedule ticking every 2 s, a deploy within 2 s of
+ *   green CI, a rollback within 10 s, a cancel within 5 s): beside another file on two cores they
+ *   failed once in three runs (schedules.e2e).
  */
 const SERIAL_E2E = [
   'test/e2e/cli-fail-fast.e2e.test.ts',
@@ -12,6 +15,9 @@ const SERIAL_E2E = [
   'test/e2e/installed-package.e2e.test.ts',
   'test/e2e/product-image.e2e.test.ts',
   'test/e2e/setup.e2e.test.ts',
+  'test/e2e/commands.e2e.test.ts',
+  'test/e2e/deploy.e2e.test.ts',
+  'test/e2e/schedules.e2e.test.ts',
 ];
 
 const e2e = {
@@ -34,7 +40,7 @@ export default defineConfig({
           // Most files wait on Docker, Redis, git or child processes, not on this process's CPU:
           // three at a time on two cores take 40% less wall time than vitest's default of one.
           maxWorkers: 3,
-          // A plain `vitest run` runs unit, then e2e, then e2e-cli, never two groups at once.
+          // A plain `vitest run` runs unit, then e2e, then e2e-serial, never two groups at once.
           sequence: { groupOrder: 0 },
         },
       },
@@ -51,7 +57,7 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'e2e-cli',
+          name: 'e2e-serial',
           include: SERIAL_E2E,
           ...e2e,
           fileParallelism: false,

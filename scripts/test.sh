@@ -12,9 +12,9 @@ npx eslint --max-warnings=0 .
 echo "== format"
 npx prettier --check --log-level warn .
 # Unit tests first, then end-to-end ones (vitest.config.ts: the e2e files two at a time, then the
-# ones running the CLI with default settings one at a time): both start Docker containers, and the
-# e2e workers' start-up sweeps must not meet another suite's containers.
+# ones running the CLI with default settings or asserting about time one at a time): both start
+# Docker containers, and the e2e workers' start-up sweeps must not meet another suite's containers.
 echo "== unit tests"
 npx vitest run --project unit "$@"
 echo "== end-to-end tests"
-npx vitest run --project e2e --project e2e-cli "$@"
+npx vitest run --project e2e --project e2e-serial "$@"
