@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { MirrorLockTimeoutError } from './errors.js';
@@ -41,19 +42,29 @@ export async function withMirrorLock<T>(
   }
 }
 
+/**
+ * A lock file without an owner older than this is a leftover: older versions created the file,
+ * then wrote its owner, and a process killed in between left it empty.
+ */
+const OWNERLESS_STALE_MS = 10_000;
+
 async function lockFile(path: string, options: LockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   const staleMs = options.staleMs ?? 900_000;
   await mkdir(dirname(path), { recursive: true });
   for (;;) {
     options.signal?.throwIfAborted();
+    // The owner is written first and the lock appears with it (a hard link fails if the lock
+    // exists): no process, killed at any point, leaves a lock that names no owner.
+    const candidate = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(`${hostname()} ${process.pid}\n`);
-      await handle.close();
+      await writeFile(candidate, `${hostname()} ${process.pid}\n`);
+      await link(candidate, path);
       return () => rm(path, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await rm(candidate, { force: true });
     }
     if (await isStale(path, staleMs)) {
       await rm(path, { force: true });
@@ -67,9 +78,11 @@ async function lockFile(path: string, options: LockOptions): Promise<() => Promi
 async function isStale(path: string, staleMs: number): Promise<boolean> {
   try {
     const [content, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    if (Date.now() - info.mtimeMs > staleMs) return true;
+    const age = Date.now() - info.mtimeMs;
+    if (age > staleMs) return true;
     const [host, pid] = content.trim().split(' ');
-    if (host !== hostname() || !pid) return false;
+    if (!host || !pid) return age > OWNERLESS_STALE_MS;
+    if (host !== hostname()) return false;
     process.kill(Number(pid), 0);
     return false;
   } catch (err) {
