@@ -63,6 +63,11 @@ export interface RunState {
   summary?: string;
   codeRounds: number;
   tests?: TestOutcome;
+  /**
+   * The dependency updates could not be applied (npm's ERESOLVE: their peer dependencies conflict),
+   * so no test ran: publish opens a draft that shows the conflict.
+   */
+  installFailure?: { readonly command: string; readonly output: string };
   reviewRounds: number;
   pullRequest?: { number: number; url: string; draft: boolean };
   headSha?: string;

@@ -68,11 +68,18 @@ export const dependencyUpdate: StepImpl<RunContext> = {
       for (const u of updates) if (list[u.name] !== undefined) list[u.name] = u.to;
     }
     await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
-    await applyWithNpm(ctx, registry);
+    const conflict = await applyWithNpm(ctx, registry);
 
     const table = renderUpdateTable(updates);
     const what = `${updates.length} npm dependenc${updates.length === 1 ? 'y' : 'ies'}`;
     state.summary = `Dependency updates (${policy.update} and below${group === 'all' ? '' : `, group \`${group}\``}):\n\n${table}`;
+    if (conflict) {
+      // As Renovate does with an artifact problem: the PR is still proposed, as a draft that shows
+      // npm's explanation. Nothing for the coder to fix (it may not change the versions) and nothing
+      // to test against: package.json has the new ranges, the lock file is as it was.
+      state.installFailure = conflict;
+      state.summary += `\n\nnpm could not apply ${updates.length === 1 ? 'this update' : 'these updates'}: the updated dependency tree has a peer dependency conflict (ERESOLVE). package.json has the new ranges and the lock file is unchanged, so the tests did not run. Resolve the conflict (for example by updating the package that asks for the other peer version too), then run \`npm install\`.`;
+    }
     state.issue = state.issue && {
       ...state.issue,
       title: group === 'all' ? `Update ${what}` : `Update ${what} (${group})`,
@@ -85,7 +92,7 @@ export const dependencyUpdate: StepImpl<RunContext> = {
         table,
       ].join('\n'),
     };
-    return undefined;
+    return conflict ? { goto: 'publish' } : undefined;
   },
 };
 
@@ -95,7 +102,10 @@ export const dependencyUpdate: StepImpl<RunContext> = {
  * isolation). A lock file present is updated; node_modules is installed only when .gitignore keeps
  * it out of the commit (else `--package-lock-only`). No lock file and no ignore: nothing to run.
  */
-async function applyWithNpm(ctx: RunContext, registry: string): Promise<void> {
+async function applyWithNpm(
+  ctx: RunContext,
+  registry: string,
+): Promise<{ command: string; output: string } | undefined> {
   const { state, services, repoConfig } = ctx;
   const dir = state.workspace!.dir;
   const hasLock =
@@ -130,18 +140,31 @@ async function applyWithNpm(ctx: RunContext, registry: string): Promise<void> {
       exitCode: result.exitCode,
       durationMs: result.durationMs,
     });
+    const output = `${result.stdout}\n${result.stderr}`;
+    if (result.exitCode !== 0 && !result.timedOut && /\bERESOLVE\b/.test(output))
+      return { command, output: withoutLogPaths(output) };
     if (result.exitCode !== 0) {
       const why = result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`;
-      const output = `${result.stdout}\n${result.stderr}`.trim().slice(-800).replace(/`{3,}/g, '`‵`');
+      const tail = output.trim().slice(-800).replace(/`{3,}/g, '`‵`');
       throw new StepFailedError(
         'dependency-update',
-        `\`${command}\` ${why} while applying the updates${output ? `:\n\n\`\`\`\n${output}\n\`\`\`` : ''}`,
+        `\`${command}\` ${why} while applying the updates${tail ? `:\n\n\`\`\`\n${tail}\n\`\`\`` : ''}`,
         false,
       );
     }
+    return undefined;
   } finally {
     await sandbox.release();
   }
+}
+
+/** npm's output without the lines pointing at its log files, which stay in the sandbox. Pure. */
+export function withoutLogPaths(output: string): string {
+  return output
+    .split('\n')
+    .filter((line) => !/_logs\/|^npm (?:error|ERR!) For a full report see:?$/.test(line.trim()))
+    .join('\n')
+    .trim();
 }
 
 /**

@@ -15,11 +15,11 @@ export const publish: StepImpl<RunContext> = {
     const { state, job, services, repoConfig } = ctx;
     if (!state.workspace || !state.issue) throw new Error('publish needs the checkout step first');
     const { owner, name } = job.repo;
-    const failing = state.tests !== undefined && !state.tests.passed;
+    const failing = (state.tests !== undefined && !state.tests.passed) || state.installFailure !== undefined;
     if (failing && repoConfig.onTestsFailing === 'none')
       throw new StepFailedError(
         'publish',
-        `the tests still fail after ${state.tests!.round} round(s); no pull request is opened (onTestsFailing: none)`,
+        `${state.installFailure ? 'npm could not apply the updates (ERESOLVE)' : `the tests still fail after ${state.tests!.round} round(s)`}; no pull request is opened (onTestsFailing: none)`,
       );
     const diff = await state.workspace.diff(ctx.signal);
     const files = [...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1]!);
@@ -98,8 +98,13 @@ function pullRequestBody(ctx: RunContext, files: string[], summary: string, fail
   const { state, job } = ctx;
   const tests = state.tests;
   const cost = state.costUsd === null ? 'unknown' : `$${state.costUsd.toFixed(2)}`;
+  const conflict = state.installFailure;
   return [
-    failing ? '> ⚠️ The tests still fail; this draft shows the attempt and the failure report.\n' : '',
+    conflict
+      ? '> ⚠️ npm could not apply these updates (a peer dependency conflict); this draft shows why.\n'
+      : failing
+        ? '> ⚠️ The tests still fail; this draft shows the attempt and the failure report.\n'
+        : '',
     '## Summary',
     summary || '_The agent gave no summary._',
     // A maintenance step wrote the summary; the coder's attempt (e.g. fixing a breakage) is its own part.
@@ -107,12 +112,14 @@ function pullRequestBody(ctx: RunContext, files: string[], summary: string, fail
       ? `## Changes by the coder\n${redact(state.agent.summary, ctx.services.secrets)}`
       : '',
     state.plan?.length ? `## Plan\n${state.plan.map((p) => `- [x] ${p}`).join('\n')}` : '',
-    tests
-      ? `## Tests\n\`${tests.command}\`: ${tests.passed ? 'passing' : 'failing'} (round ${tests.round}, ${(tests.durationMs / 1000).toFixed(1)} s)${tests.failedTests.length ? `\nFailing: ${tests.failedTests.map((t) => `\`${t}\``).join(', ')}` : ''}`
-      : '## Tests\nNo test command was found.',
+    conflict && !tests
+      ? `## Tests\nNot run: \`${conflict.command}\` failed before any test could run.`
+      : tests
+        ? `## Tests\n\`${tests.command}\`: ${tests.passed ? 'passing' : 'failing'} (round ${tests.round}, ${(tests.durationMs / 1000).toFixed(1)} s)${tests.failedTests.length ? `\nFailing: ${tests.failedTests.map((t) => `\`${t}\``).join(', ')}` : ''}`
+        : '## Tests\nNo test command was found.',
     // A maintenance draft shows the failure itself: no one asked for this PR, so the reviewer starts here.
-    failing && job.maintenance && tests
-      ? `## Failure\n\`\`\`\n${failureTail(ctx, tests.output)}\n\`\`\``
+    failing && job.maintenance && (conflict ?? tests)
+      ? `## Failure\n\`\`\`\n${failureTail(ctx, (conflict ?? tests)!.output)}\n\`\`\``
       : '',
     `## Files changed\n${files.map((f) => `- \`${f}\``).join('\n') || '_none_'}`,
     `<sub>droidworks run \`${ctx.runId}\` · ${state.tokens.toLocaleString('en-US')} tokens · ${cost} · requested by @${job.requestedBy}</sub>`,

@@ -11,10 +11,13 @@ export const report: StepImpl<RunContext> = {
     const { state } = ctx;
     if (state.status === 'running' && !state.retrying) {
       // A draft PR with failing tests is an outcome to look at, not a success.
-      const failing = state.tests !== undefined && !state.tests.passed;
+      const failing =
+        (state.tests !== undefined && !state.tests.passed) || state.installFailure !== undefined;
       state.status = failing ? 'failed' : 'succeeded';
-      if (failing)
-        state.error ??= `the tests still fail after ${state.tests!.round} round(s)${state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : ''}.`;
+      const draft = state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : '';
+      if (state.installFailure)
+        state.error ??= `npm could not apply the dependency updates: their peer dependencies conflict (ERESOLVE)${draft}.`;
+      else if (failing) state.error ??= `the tests still fail after ${state.tests!.round} round(s)${draft}.`;
     }
     await ctx.progress(true);
     // A maintenance run reports on the dashboard issue's body.

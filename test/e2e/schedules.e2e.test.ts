@@ -452,7 +452,7 @@ describeDocker('scheduled maintenance', () => {
     }
   });
 
-  it('group: none → one PR per package; a bump that breaks the tests gets one coder attempt: fixed → a normal PR, not fixed → a draft naming the failing test', async () => {
+  it('group: none → one PR per package; a bump that breaks the tests gets one coder attempt: fixed → a normal PR, not fixed → a draft naming the failing test; a peer conflict (ERESOLVE) → a draft showing it', async () => {
     const local = await sandboxRegistry();
     const { registry } = local;
     try {
@@ -464,6 +464,12 @@ describeDocker('scheduled maintenance', () => {
           homepage: `https://example.test/${name}`,
         });
       }
+      // tiny-plug 1.1.0 wants tiny-host 2 as a peer, but the project stays on tiny-host 1 (a major
+      // release, outside the policy): npm refuses the tree with ERESOLVE.
+      registry.publish('tiny-host', '1.0.0');
+      registry.publish('tiny-host', '2.0.0');
+      registry.publish('tiny-plug', '1.0.0', { peerDependencies: { 'tiny-host': '^1.0.0' } });
+      registry.publish('tiny-plug', '1.1.0', { peerDependencies: { 'tiny-host': '^2.0.0' } });
       e2e = await startE2E(redisUrl, {
         noWorker: true,
         env: { DROIDWORKS_REPOSITORIES: REPO, ...local.env },
@@ -493,7 +499,12 @@ describeDocker('scheduled maintenance', () => {
         string,
         unknown
       >;
-      const deps = { 'tiny-a': '^1.0.0', 'tiny-b': '^1.0.0' };
+      const deps = {
+        'tiny-a': '^1.0.0',
+        'tiny-b': '^1.0.0',
+        'tiny-host': '^1.0.0',
+        'tiny-plug': '^1.0.0',
+      };
       await stack.forge.commit(REPO, {
         files: {
           'calc.js': calc,
@@ -501,7 +512,7 @@ describeDocker('scheduled maintenance', () => {
           // Both pinned at 1.0.0: the other group's package stays there (npm keeps what the lock says).
           'package-lock.json': registry.lockFile(
             local.env.DROIDWORKS_NPM_REGISTRY!,
-            { 'tiny-a': '1.0.0', 'tiny-b': '1.0.0' },
+            { 'tiny-a': '1.0.0', 'tiny-b': '1.0.0', 'tiny-host': '1.0.0', 'tiny-plug': '1.0.0' },
             deps,
           ),
           '.gitignore': 'node_modules/\n',
@@ -516,7 +527,7 @@ describeDocker('scheduled maintenance', () => {
             '',
           ].join('\n'),
           '.droidworks.yml':
-            'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1", group: none }\n',
+            'test: node --test\nmaintenance:\n  dependency-update: { schedule: "0 6 * * 1", group: none }\nlimits: { prsPerDay: 3 }\n',
         },
         message: 'two dependencies',
       });
@@ -527,13 +538,13 @@ describeDocker('scheduled maintenance', () => {
         stack.forge
           .pulls(REPO)
           .find((p) => p.pull.headRef === `droid/maintenance/dependency-update-${group}`);
-      const [a, b] = await waitFor(
+      const [a, b, plug] = await e2e.waitFor(
         'one PR per group',
         () => {
-          const both = [prOf('tiny-a'), prOf('tiny-b')];
-          return both.every(Boolean) ? (both as NonNullable<(typeof both)[number]>[]) : undefined;
+          const all = [prOf('tiny-a'), prOf('tiny-b'), prOf('tiny-plug')];
+          return all.every(Boolean) ? (all as NonNullable<(typeof all)[number]>[]) : undefined;
         },
-        300_000,
+        170_000,
       );
       // tiny-a: fixed by the coder, tests pass, a normal PR with the table and the fix.
       expect(a!.pull.draft).toBe(false);
@@ -554,6 +565,22 @@ describeDocker('scheduled maintenance', () => {
       expect(b!.body).not.toContain('`tiny-a answers`');
       expect(b!.body).toContain('## Failure');
       expect(b!.body).toContain('answer is not a function'); // the failure itself
+      // tiny-plug: npm refused the tree, so no test ran and no coder was asked; a draft shows npm's
+      // explanation, with package.json bumped and the lock file as it was.
+      expect(plug!.pull.draft).toBe(true);
+      expect(plug!.title).toBe('[WIP] Update 1 npm dependency (tiny-plug)');
+      expect(plug!.body).toContain('| `tiny-plug` | `^1.0.0` → `^1.1.0` | minor |');
+      expect(plug!.body).toContain('peer dependency conflict (ERESOLVE)');
+      expect(plug!.body).toContain('## Failure');
+      expect(plug!.body).toContain('peer tiny-host@"^2.0.0" from tiny-plug@1.1.0');
+      expect(plug!.body).not.toContain('_logs');
+      expect(plug!.body).toContain('## Tests\nNot run: `npm install');
+      const branchPlug = 'droid/maintenance/dependency-update-tiny-plug';
+      expect(await stack.forge.readFile(REPO, 'package.json', branchPlug)).toContain('"tiny-plug": "^1.1.0"');
+      const plugLock = JSON.parse((await stack.forge.readFile(REPO, 'package-lock.json', branchPlug))!) as {
+        packages: Record<string, { version?: string }>;
+      };
+      expect(plugLock.packages['node_modules/tiny-plug']?.version).toBe('1.0.0');
       // One fix attempt per group: the coder was asked about each breakage in one conversation.
       const coderFirstTurns = e2e.model.requests.filter(
         (r) => scriptedRoleOf(systemOf(r)) === 'coder' && assistantTurns(r) === 0,
@@ -561,7 +588,7 @@ describeDocker('scheduled maintenance', () => {
       expect(
         coderFirstTurns.map((r) => (JSON.stringify(r.body).includes('(tiny-a)') ? 'a' : 'b')).sort(),
       ).toEqual(['a', 'b']);
-      expect(stack.forge.pulls(REPO)).toHaveLength(2);
+      expect(stack.forge.pulls(REPO)).toHaveLength(3);
       // The dashboard: the groups ran at once, so one line per group shows its last run (id,
       // outcome, cost, its PR); a single "last run" was whichever group happened to end last.
       const dashboardBody = () => issuesOf(stack).find((i) => i.labels.includes(DASHBOARD_LABEL))?.body ?? '';
@@ -569,22 +596,23 @@ describeDocker('scheduled maintenance', () => {
         new RegExp(
           `\\*\\*dependency-update\\*\\* \\(\`0 6 \\* \\* 1\`\\)\n(?: {2}- last run .*\n)*? {2}- last run \\(\`${group}\`\\): \`(maint-dependency-update-[0-9a-f]{10})\` (\\w+), \\$\\d+\\.\\d{2}, PR #(\\d+)`,
         ).exec(dashboardBody()) ?? undefined;
-      const [lineA, lineB] = await e2e.waitFor(
+      const [lineA, lineB, linePlug] = await e2e.waitFor(
         "the dashboard to show each group's last run",
         () => {
-          const both = [groupLine('tiny-a'), groupLine('tiny-b')];
-          return both.every(Boolean) ? (both as RegExpExecArray[]) : undefined;
+          const all = [groupLine('tiny-a'), groupLine('tiny-b'), groupLine('tiny-plug')];
+          return all.every(Boolean) ? (all as RegExpExecArray[]) : undefined;
         },
         60_000,
       );
       expect([lineA![2], Number(lineA![3])]).toEqual(['succeeded', a!.number]);
       expect([lineB![2], Number(lineB![3])]).toEqual(['failed', b!.number]); // the draft
+      expect([linePlug![2], Number(linePlug![3])]).toEqual(['failed', plug!.number]); // the conflict's draft
       expect(dashboardBody()).not.toContain('- last run: ');
-      // Exactly those two runs happened (no run of the ungrouped `all` branch).
+      // Exactly those three runs happened (no run of the ungrouped `all` branch, none for tiny-host).
       const redis = createRedisConnection(stack.redisUrl, { role: 'worker' });
       try {
         const runs = await new RunLedger(redis, stack.config.queuePrefix).recent(10);
-        expect(runs.map((r) => r.runId).sort()).toEqual([lineA![1], lineB![1]].sort());
+        expect(runs.map((r) => r.runId).sort()).toEqual([lineA![1], lineB![1], linePlug![1]].sort());
       } finally {
         redis.disconnect();
       }

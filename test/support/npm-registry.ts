@@ -10,6 +10,8 @@ export interface PublishOptions {
   readonly repository?: string;
   /** Files of the package besides its package.json (`index.js` is the main file). @defaultValue an empty module */
   readonly files?: Readonly<Record<string, string>>;
+  /** `peerDependencies` of this version (in its packument entry and its package.json). */
+  readonly peerDependencies?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,6 +45,7 @@ interface Published {
   readonly tarball: Buffer;
   readonly integrity: string;
   readonly shasum: string;
+  readonly peerDependencies?: Readonly<Record<string, string>>;
 }
 
 /** @param host where to listen; `0.0.0.0` lets a container reach it through a Docker network's gateway. */
@@ -82,6 +85,7 @@ export async function startNpmRegistry(host = '127.0.0.1'): Promise<LocalNpmRegi
             name: path,
             version: v.version,
             main: 'index.js',
+            ...(v.peerDependencies ? { peerDependencies: v.peerDependencies } : {}),
             dist: {
               tarball: `${base}/${path}/-/${path.split('/').pop()}-${v.version}.tgz`,
               integrity: v.integrity,
@@ -105,7 +109,15 @@ export async function startNpmRegistry(host = '127.0.0.1'): Promise<LocalNpmRegi
       const files = options.files ?? { 'index.js': 'module.exports = {};\n' };
       const tarball = gzipSync(
         tarArchive([
-          { name: 'package/package.json', body: JSON.stringify({ name, version, main: 'index.js' }) },
+          {
+            name: 'package/package.json',
+            body: JSON.stringify({
+              name,
+              version,
+              main: 'index.js',
+              ...(options.peerDependencies ? { peerDependencies: options.peerDependencies } : {}),
+            }),
+          },
           ...Object.entries(files).map(([file, body]) => ({ name: `package/${file}`, body })),
         ]),
       );
@@ -114,6 +126,7 @@ export async function startNpmRegistry(host = '127.0.0.1'): Promise<LocalNpmRegi
         tarball,
         integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
         shasum: createHash('sha1').update(tarball).digest('hex'),
+        ...(options.peerDependencies ? { peerDependencies: options.peerDependencies } : {}),
       });
       if (options.homepage) pkg.homepage = options.homepage;
       if (options.repository) pkg.repository = options.repository;
@@ -129,6 +142,7 @@ export async function startNpmRegistry(host = '127.0.0.1'): Promise<LocalNpmRegi
             version,
             resolved: `${base}/${name}/-/${name.split('/').pop()}-${version}.tgz`,
             integrity: found.integrity,
+            ...(found.peerDependencies ? { peerDependencies: found.peerDependencies } : {}),
           },
         ] as const;
       });
