@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The product image's cold build (~90 s, for product-image.e2e) runs beside the checks and unit
+# tests; that test waits for it (scripts/build-product-image.sh holds a lock) and finds the cache.
+image_log=$(mktemp)
+bash scripts/build-product-image.sh >"$image_log" 2>&1 &
+image_build=$!
+trap 'kill "$image_build" 2>/dev/null || true; rm -f "$image_log"' EXIT
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
 echo "== lint"
