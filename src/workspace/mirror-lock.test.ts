@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,21 @@ describe('mirror lock', () => {
     await expect(withMirrorLock(mirror, async () => 'ran', { timeoutMs: 300 })).rejects.toBeInstanceOf(
       MirrorLockTimeoutError,
     );
+  });
+
+  it("removes the candidates of processes killed before they removed theirs, never a live one's", async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!; // a pid that has exited
+    const dead = `${mirror}.lock.${gone}.deadbeef`;
+    const live = `${mirror}.lock.${process.pid}.0badf00d`;
+    const elsewhere = `${mirror}.lock.4242.cafebabe`;
+    await writeFile(dead, `${hostname()} ${gone}\n`);
+    await writeFile(live, `${hostname()} ${process.pid}\n`);
+    await writeFile(elsewhere, 'another-host 4242\n');
+    await withMirrorLock(mirror, () => Promise.resolve());
+    expect((await readdir(dir)).sort()).toEqual([live, elsewhere].map((f) => f.slice(dir.length + 1)).sort());
+    await ago(elsewhere, 2 * 900_000);
+    await withMirrorLock(mirror, () => Promise.resolve());
+    expect(await readdir(dir)).toEqual([live.slice(dir.length + 1)]);
   });
 
   it('takes over a lock held by a process of this host that is gone', async () => {

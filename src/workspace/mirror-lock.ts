@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { MirrorLockTimeoutError } from './errors.js';
 
@@ -60,6 +60,7 @@ async function lockFile(path: string, options: LockOptions): Promise<() => Promi
     try {
       await writeFile(candidate, `${hostname()} ${process.pid}\n`);
       await link(candidate, path);
+      await removeStrayCandidates(path, candidate, staleMs);
       return () => rm(path, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -72,6 +73,22 @@ async function lockFile(path: string, options: LockOptions): Promise<() => Promi
     }
     if (Date.now() > deadline) throw new MirrorLockTimeoutError(path);
     await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
+  }
+}
+
+/**
+ * Removes the candidates (`<lock>.<pid>.<hex>`) of processes killed between writing one and removing
+ * it: this host's whose process is gone, another host's older than `staleMs`. Run by the lock's
+ * holder; a waiter's candidate lives a few milliseconds and its process is alive.
+ */
+async function removeStrayCandidates(path: string, own: string, staleMs: number): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+\.[0-9a-f]{8}$/.test(name.slice(prefix.length))) continue;
+    const file = join(dirname(path), name);
+    if (file === own) continue;
+    if (await isStale(file, staleMs)) await rm(file, { force: true });
   }
 }
 
