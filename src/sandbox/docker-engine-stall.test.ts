@@ -33,6 +33,7 @@ describeDocker('docker sandbox when the engine leaves an exec start unanswered',
         docker: new Docker({ socketPath: stalling.socketPath }),
         namespace: `stall${process.pid}`,
         removeTimeoutMs: 2_000,
+        engineTimeoutMs: 2_000,
       },
     );
   });
@@ -40,6 +41,8 @@ describeDocker('docker sandbox when the engine leaves an exec start unanswered',
   afterEach(async () => {
     stalling.holdExecStarts(0);
     stalling.holdRemovals(0);
+    stalling.holdCreates(0);
+    stalling.holdContainerStarts(0);
     await Promise.all(sandboxes.splice(0).map((s) => s.release()));
   });
 
@@ -90,6 +93,33 @@ describeDocker('docker sandbox when the engine leaves an exec start unanswered',
       filters: JSON.stringify({ label: [`${LABELS.runId}=t-stall-release-${process.pid}`] }),
     });
     expect(left).toEqual([]);
+  });
+
+  it('fails an acquire whose container create the engine never answers, naming the call, within its timeout', async () => {
+    stalling.holdCreates(1);
+    const closedBefore = stalling.heldClosed;
+    const started = performance.now();
+    // The run's failure reads `Docker refused to create the sandbox container: <this cause>`.
+    await expect(provider.acquire({ runId: `t-stall-create-${process.pid}` })).rejects.toMatchObject({
+      cause: { message: 'the Docker engine did not create a container within 2 s' },
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await waitFor('the held connection to be closed', () => stalling.heldClosed === closedBefore + 1, 5_000);
+  });
+
+  it('fails an acquire whose container start the engine never answers, and removes that container', async () => {
+    stalling.holdContainerStarts(1);
+    const started = performance.now();
+    const failed = await provider.acquire({ runId: `t-stall-start-${process.pid}` }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    const cause = (failed?.cause as Error | undefined)?.message ?? '';
+    expect(cause).toMatch(/^the Docker engine did not start container ([0-9a-f]{12}) within 2 s$/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const id = /container ([0-9a-f]{12})/.exec(cause)![1]!;
+    // The container that never started is removed (the removal itself reaches the engine).
+    await expect(engine.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('gives up a removal the engine never answers, naming the container, within its timeout', async () => {

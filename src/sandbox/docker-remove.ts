@@ -7,6 +7,33 @@ import type Docker from 'dockerode';
  */
 export const REMOVE_TIMEOUT_MS = 60_000;
 
+/**
+ * How long creating or starting a container (or creating a network) may take: seconds on a loaded
+ * engine, never a minute. An engine that does not answer in time fails the acquire with a message
+ * naming the call, instead of the run hanging until its own timeout.
+ */
+export const ENGINE_CALL_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs one engine call under the caller's signal and a timeout of its own. A timeout becomes
+ * `the Docker engine did not <what> within <n> s`; the caller's abort and every other error stay as
+ * they were.
+ */
+export async function withEngineTimeout<T>(
+  what: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    return await call(signal ? AbortSignal.any([signal, timeout]) : timeout);
+  } catch (err) {
+    if (!timeout.aborted || signal?.aborted) throw err;
+    throw new Error(`the Docker engine did not ${what} within ${timeoutMs / 1000} s`, { cause: err });
+  }
+}
+
 /** Removes a container with its anonymous volumes; "already gone" is success. */
 export async function removeContainer(
   docker: Docker,

@@ -32,10 +32,12 @@ import {
 } from './errors.js';
 import { OutputCap } from './output-cap.js';
 import {
+  ENGINE_CALL_TIMEOUT_MS,
   REMOVE_TIMEOUT_MS,
   removeContainer as removeDockerContainer,
   removeNetwork as removeDockerNetwork,
   statusOf,
+  withEngineTimeout,
 } from './docker-remove.js';
 import { sweepDocker } from './sweep-docker.js';
 import type { AcquireOptions, Sandbox, SandboxProvider, ServiceSpec, SweepReport } from './types.js';
@@ -55,6 +57,8 @@ export interface DockerSandboxDeps {
   readonly maxOutputBytes?: number;
   /** How long removing a container or network may take before release gives up on it. @defaultValue 60000 */
   readonly removeTimeoutMs?: number;
+  /** How long creating or starting a container, or creating a network, may take. @defaultValue 60000 */
+  readonly engineTimeoutMs?: number;
   /**
    * Labels everything this provider creates; its sweep removes only this namespace's leftovers, so
    * installations (and test stacks) sharing one Docker engine never remove each other's containers.
@@ -107,6 +111,7 @@ export function createDockerSandboxProvider(
   const removeTimeoutMs = deps.removeTimeoutMs ?? REMOVE_TIMEOUT_MS;
   const removeContainer = (id: string) => removeDockerContainer(docker, id, removeTimeoutMs);
   const removeNetwork = (id: string) => removeDockerNetwork(docker, id, removeTimeoutMs);
+  const engineTimeoutMs = deps.engineTimeoutMs ?? ENGINE_CALL_TIMEOUT_MS;
   const user = deps.user ?? DEFAULT_USER;
   const namespace = deps.namespace ?? 'default';
   const log = deps.logger.child({ component: 'sandbox', backend: 'docker' });
@@ -129,21 +134,22 @@ export function createDockerSandboxProvider(
   };
 
   const createStarted = async (options: Docker.ContainerCreateOptions, signal?: AbortSignal) => {
-    const container = await docker
-      .createContainer({ ...options, abortSignal: signal })
-      .catch((err: unknown) => {
-        // Create answers 404 only for a missing image; nothing is pulled, so no retry can help.
-        if (statusOf(err) === 404) throw new SandboxImageMissingError(options.Image ?? '', { cause: err });
-        throw err;
-      });
+    // A create the engine answers after its timeout leaves a labelled container: the sweep's.
+    const container = await withEngineTimeout('create a container', engineTimeoutMs, signal, (s) =>
+      docker.createContainer({ ...options, abortSignal: s }),
+    ).catch((err: unknown) => {
+      // Create answers 404 only for a missing image; nothing is pulled, so no retry can help.
+      if (statusOf(err) === 404) throw new SandboxImageMissingError(options.Image ?? '', { cause: err });
+      throw err;
+    });
     try {
-      await container.start({ abortSignal: signal });
+      await withEngineTimeout(`start container ${container.id.slice(0, 12)}`, engineTimeoutMs, signal, (s) =>
+        container.start({ abortSignal: s }),
+      );
     } catch (err) {
-      await container
-        .remove({ force: true })
-        .catch((e: unknown) =>
-          log.warn({ err: e }, 'sandbox could not remove a container that failed to start'),
-        );
+      await removeContainer(container.id).catch((e: unknown) =>
+        log.warn({ err: e }, 'sandbox could not remove a container that failed to start'),
+      );
       throw err;
     }
     return container;
@@ -234,7 +240,9 @@ export function createDockerSandboxProvider(
     try {
       if (services.length > 0 || allow.length > 0) {
         network = `dw-net-${safeName(runId)}-${suffix}`;
-        await docker.createNetwork({ ...runNetworkSpec(network, labels), abortSignal: signal });
+        await withEngineTimeout(`create network ${network}`, engineTimeoutMs, signal, (s) =>
+          docker.createNetwork({ ...runNetworkSpec(network!, labels), abortSignal: s }),
+        );
       }
       if (network && allow.length > 0) {
         // The only way out of the run's internal network: a proxy that admits the allowed hosts.

@@ -18,6 +18,10 @@ export interface StallingDocker {
   holdExecStarts(n: number): void;
   /** The next `n` container removals (`DELETE /containers/…`) are held, not forwarded. */
   holdRemovals(n: number): void;
+  /** The next `n` container creates (`POST /containers/create`) are held, not forwarded. */
+  holdCreates(n: number): void;
+  /** The next `n` container starts (`POST /containers/…/start`) are held, not forwarded. */
+  holdContainerStarts(n: number): void;
   /** Exec starts seen so far, held or forwarded. */
   readonly execStarts: number;
   /** Requests held so far. */
@@ -30,12 +34,16 @@ export interface StallingDocker {
 const ENGINE = '/var/run/docker.sock';
 const EXEC_START = /^\/(?:v[\d.]+\/)?exec\/[0-9a-f]+\/start(?:\?|$)/;
 const CONTAINER = /^\/(?:v[\d.]+\/)?containers\/[0-9a-f]+(?:\?|$)/;
+const CREATE = /^\/(?:v[\d.]+\/)?containers\/create(?:\?|$)/;
+const CONTAINER_START = /^\/(?:v[\d.]+\/)?containers\/[0-9a-f]+\/start(?:\?|$)/;
 
 export async function startStallingDocker(): Promise<StallingDocker> {
   const dir = await mkdtemp(join(tmpdir(), 'dw-stall-docker-'));
   const socketPath = join(dir, 'docker.sock');
   let toHold = 0;
   let removalsToHold = 0;
+  let createsToHold = 0;
+  let containerStartsToHold = 0;
   let execStarts = 0;
   let held = 0;
   let heldClosed = 0;
@@ -45,6 +53,9 @@ export async function startStallingDocker(): Promise<StallingDocker> {
   const hold = (req: IncomingMessage): boolean => {
     const url = req.url ?? '';
     if (req.method === 'DELETE' && CONTAINER.test(url) && removalsToHold > 0) removalsToHold--;
+    else if (req.method === 'POST' && CREATE.test(url) && createsToHold > 0) createsToHold--;
+    else if (req.method === 'POST' && CONTAINER_START.test(url) && containerStartsToHold > 0)
+      containerStartsToHold--;
     else if (req.method === 'POST' && EXEC_START.test(url)) {
       execStarts++;
       if (toHold === 0) return false;
@@ -99,6 +110,8 @@ export async function startStallingDocker(): Promise<StallingDocker> {
     socketPath,
     holdExecStarts: (n) => void (toHold = n),
     holdRemovals: (n) => void (removalsToHold = n),
+    holdCreates: (n) => void (createsToHold = n),
+    holdContainerStarts: (n) => void (containerStartsToHold = n),
     get execStarts() {
       return execStarts;
     },
