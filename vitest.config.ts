@@ -2,19 +2,19 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * End-to-end files that run one at a time, after the others:
- * - the ones running the `droidworks` CLI with its default settings: they share the default sandbox
- *   namespace (`droidworks`), and one's start-up sweep would remove another's containers;
+ * - the ones running the `droidworks` CLI with its default settings and the real Docker engine: they
+ *   share the default sandbox namespace (`droidworks`), and one's start-up sweep would remove
+ *   another's containers (cli-fail-fast and setup run the CLI too, but never start a sandbox on the
+ *   engine, so they run two at a time with the rest);
  * - the ones whose assertions are about time (a schedule ticking every 2 s, a deploy within 2 s of
  *   green CI, a rollback within 10 s, a cancel within 5 s): beside another file on two cores they
  *   failed once in three runs (schedules.e2e).
  */
 const SERIAL_E2E = [
-  'test/e2e/cli-fail-fast.e2e.test.ts',
   'test/e2e/demo.e2e.test.ts',
   'test/e2e/eval-cli.e2e.test.ts',
   'test/e2e/installed-package.e2e.test.ts',
   'test/e2e/product-image.e2e.test.ts',
-  'test/e2e/setup.e2e.test.ts',
   'test/e2e/commands.e2e.test.ts',
   'test/e2e/deploy.e2e.test.ts',
   'test/e2e/schedules.e2e.test.ts',
