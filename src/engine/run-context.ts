@@ -85,6 +85,14 @@ export interface RunState {
   deploy?: DeployRunState;
 }
 
+/**
+ * Whether what the run produced is a failure to look at rather than a success: tests that still
+ * fail, or updates that could not be installed. Publish makes that PR a draft; report fails the run.
+ */
+export function producedFailure(state: RunState): boolean {
+  return (state.tests !== undefined && !state.tests.passed) || state.installFailure !== undefined;
+}
+
 /** A run's state before its first step: no rounds, no usage, nothing decided. */
 export function initialRunState(): RunState {
   return { codeRounds: 0, reviewRounds: 0, tokens: 0, costUsd: 0, stepStatus: new Map(), status: 'running' };

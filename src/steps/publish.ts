@@ -1,4 +1,4 @@
-import type { RunContext } from '../engine/run-context.js';
+import { producedFailure, type RunContext } from '../engine/run-context.js';
 import { StepFailedError, type StepImpl } from '../engine/run-steps.js';
 import { redact } from '../util/redact.js';
 
@@ -15,7 +15,7 @@ export const publish: StepImpl<RunContext> = {
     const { state, job, services, repoConfig } = ctx;
     if (!state.workspace || !state.issue) throw new Error('publish needs the checkout step first');
     const { owner, name } = job.repo;
-    const failing = (state.tests !== undefined && !state.tests.passed) || state.installFailure !== undefined;
+    const failing = producedFailure(state);
     if (failing && repoConfig.onTestsFailing === 'none')
       throw new StepFailedError(
         'publish',

@@ -1,4 +1,4 @@
-import type { RunContext } from '../engine/run-context.js';
+import { producedFailure, type RunContext } from '../engine/run-context.js';
 import type { StepImpl } from '../engine/run-steps.js';
 
 /**
@@ -11,8 +11,7 @@ export const report: StepImpl<RunContext> = {
     const { state } = ctx;
     if (state.status === 'running' && !state.retrying) {
       // A draft PR with failing tests is an outcome to look at, not a success.
-      const failing =
-        (state.tests !== undefined && !state.tests.passed) || state.installFailure !== undefined;
+      const failing = producedFailure(state);
       state.status = failing ? 'failed' : 'succeeded';
       const draft = state.pullRequest ? `; draft PR #${state.pullRequest.number} has the failure report` : '';
       if (state.installFailure)
