@@ -38,7 +38,7 @@ import {
   removeNetwork as removeDockerNetwork,
   statusOf,
   withEngineTimeout,
-} from './docker-remove.js';
+} from './docker-engine-calls.js';
 import { sweepDocker } from './sweep-docker.js';
 import type { AcquireOptions, Sandbox, SandboxProvider, ServiceSpec, SweepReport } from './types.js';
 import { WarmPool, type WarmContainer } from './warm-pool.js';

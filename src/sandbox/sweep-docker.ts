@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from '../util/logger.js';
 import { LABELS } from './container-spec.js';
-import { removeContainer, removeNetwork } from './docker-remove.js';
+import { removeContainer, removeNetwork } from './docker-engine-calls.js';
 import type { SweepReport } from './types.js';
 
 export interface SweepDockerOptions {

@@ -60,7 +60,8 @@ async function lockFile(path: string, options: LockOptions): Promise<() => Promi
     try {
       await writeFile(candidate, `${hostname()} ${process.pid}\n`);
       await link(candidate, path);
-      await removeStrayCandidates(path, candidate, staleMs);
+      // Housekeeping only: a failure here must not leave the lock just taken held and unused.
+      await removeStrayCandidates(path, candidate, staleMs).catch(() => undefined);
       return () => rm(path, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
