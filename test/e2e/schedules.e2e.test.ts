@@ -131,10 +131,12 @@ describeDocker('scheduled maintenance', () => {
     const changelog = (await stack.forge.readFile(REPO, 'CHANGELOG.md', BRANCH)) ?? '';
     expect(changelog.match(/^- entry/gm)?.length).toBeGreaterThanOrEqual(2);
 
-    // Restart: stop both workers, let ticks pass, start one again.
+    // Restart: stop both workers, let ticks pass, start one again. Down from the moment closing
+    // starts: a worker stops taking jobs then, and closing waits for a run in progress, so a tick
+    // can fall due during it (taking `down` after the close missed that tick and failed CI once).
+    const down = Date.now();
     await first.close();
     for (const w of extra.splice(0)) await w.close();
-    const down = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const up = Date.now();
     extra.push(await stack.startWorker());
